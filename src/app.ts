@@ -1,0 +1,69 @@
+import { HTTPException } from 'hono/http-exception';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import type { AppDeps } from './http/context.js';
+import { AppError, problem } from './http/errors.js';
+import { injectDeps, requestLogger, requireJsonBody } from './http/middleware.js';
+import { createRouter } from './http/router.js';
+import { isUnavailable } from './http/unavailable.js';
+import { docsRouter } from './http/routes/docs.js';
+import { healthRouter } from './http/routes/health.js';
+import { adminRouter } from './http/routes/admin.js';
+import { policiesRouter } from './http/routes/policies.js';
+import { settingsRouter } from './http/routes/settings.js';
+import { previewRouter } from './http/routes/preview.js';
+import { callbacksRouter } from './http/routes/callbacks.js';
+import { optOutsRouter } from './http/routes/opt-outs.js';
+
+/** The HTTP app: no listening and no globals, so tests and the entry point build it the same way. */
+export function createApp(deps: AppDeps) {
+  const app = createRouter();
+
+  app.use(requestId({ headerName: 'x-request-id' }), injectDeps(deps), requestLogger);
+  app.use(
+    bodyLimit({
+      maxSize: deps.config.BODY_LIMIT_BYTES,
+      onError: () => {
+        throw new AppError('payload_too_large', `the body exceeds ${deps.config.BODY_LIMIT_BYTES} bytes`);
+      },
+    }),
+  );
+  app.use('/v1/*', requireJsonBody);
+
+  app.route('/', healthRouter());
+  app.route('/', docsRouter());
+  for (const router of [adminRouter, policiesRouter, settingsRouter, previewRouter, callbacksRouter, optOutsRouter]) {
+    app.route('/v1', router());
+  }
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'Bearer', { type: 'http', scheme: 'bearer' });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'secondcall',
+      version: '0.1.0',
+      description: 'Second-explanation callbacks: honest scheduling, permitted dispatch, caller verification.',
+    },
+  });
+
+  app.notFound((c) => problem(c, new AppError('route_not_found', `no route ${c.req.method} ${c.req.path}`)));
+  app.onError((err, c) => {
+    if (err instanceof AppError) return problem(c, err);
+    if (err instanceof HTTPException) {
+      if (err.status === 400) return problem(c, new AppError('malformed_json', err.message));
+      if (err.status === 413) return problem(c, new AppError('payload_too_large', err.message));
+      return problem(c, new AppError('bad_request', err.message));
+    }
+    const logger = c.var.logger ?? deps.logger;
+    if (isUnavailable(err)) {
+      logger.warn({ err }, 'dependency unavailable');
+      return problem(c, new AppError('service_unavailable', 'PostgreSQL or Redis is unavailable; retry later'));
+    }
+    logger.error({ err }, 'unhandled error');
+    return problem(c, new AppError('internal_error', 'an unexpected error occurred'));
+  });
+
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,5 @@
+export * from './staff.js';
+export * from './config.js';
+export * from './callbacks.js';
+export * from './customers.js';
+export * from './infra.js';

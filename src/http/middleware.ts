@@ -1,0 +1,57 @@
+import { createMiddleware } from 'hono/factory';
+import type { AppDeps, AppEnv } from './context.js';
+import { AppError } from './errors.js';
+import { findPrincipal, type Role } from '../services/api-keys.js';
+
+/** Hands the dependencies to every handler through the typed context. */
+export const injectDeps = (deps: AppDeps) =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    c.set('deps', deps);
+    await next();
+  });
+
+/** One structured line per request, carrying the request id; never the body or headers. */
+export const requestLogger = createMiddleware<AppEnv>(async (c, next) => {
+  const started = performance.now();
+  const logger = c.var.deps.logger.child({ requestId: c.var.requestId });
+  c.set('logger', logger);
+  await next();
+  logger.info(
+    {
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Math.round((performance.now() - started) * 10) / 10,
+    },
+    'request',
+  );
+});
+
+const JSON_MEDIA = /^application\/([\w.-]+\+)?json$/i;
+
+/** Bodies of the JSON API must say they are JSON; anything else is 415 rather than a silent `{}`. */
+export const requireJsonBody = createMiddleware<AppEnv>(async (c, next) => {
+  const method = c.req.method;
+  if (method === 'POST' || method === 'PUT' || method === 'PATCH') {
+    const hasBody = Number(c.req.header('content-length') ?? 0) > 0 || c.req.header('transfer-encoding') !== undefined;
+    const mediaType = (c.req.header('content-type') ?? '').split(';')[0]!.trim();
+    if (hasBody && !JSON_MEDIA.test(mediaType)) {
+      throw new AppError('unsupported_media_type', `expected application/json, got ${mediaType || 'no content type'}`);
+    }
+  }
+  await next();
+});
+
+/** Staff authentication and role check (SPEC §10): no or bad key 401, wrong role 403. */
+export const requireRole = (...roles: Role[]) =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    const header = c.req.header('authorization') ?? '';
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    const principal = match ? await findPrincipal(c.var.deps.db, match[1]!) : null;
+    if (!principal) throw new AppError('unauthorized', 'a valid API key is required (Authorization: Bearer <key>)');
+    if (!roles.includes(principal.role)) {
+      throw new AppError('forbidden', `this operation needs role ${roles.join(' or ')}`);
+    }
+    c.set('principal', principal);
+    await next();
+  });

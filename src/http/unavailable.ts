@@ -1,0 +1,29 @@
+/**
+ * Errors that mean PostgreSQL or Redis could not be reached: the request failed through no fault
+ * of the client and may be retried, so they become 503 rather than 500.
+ */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'CONNECT_TIMEOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  '57P01', // admin_shutdown, e.g. pg_terminate_backend
+  '57P02',
+  '57P03',
+  '53300', // too_many_connections
+]);
+
+export function isUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
+  // ioredis with enableOfflineQueue: false, or after its retries ran out.
+  return (
+    err.name === 'MaxRetriesPerRequestError' ||
+    /Stream isn't writeable|Connection is closed|enableOfflineQueue/i.test(err.message)
+  );
+}

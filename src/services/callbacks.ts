@@ -1,0 +1,398 @@
+import { createHash } from 'node:crypto';
+import { and, asc, desc, eq, inArray, lt, max, or } from 'drizzle-orm';
+import type { Database, Executor } from '../db/client.js';
+import { attempts, callbackEvents, callbacks, exemptions, idempotencyKeys, optOuts } from '../db/schema/index.js';
+import { ACTIVE_STATUSES, type CallbackStatus } from '../domain/callback-state.js';
+import type { Interval } from '../domain/intervals.js';
+import type { Phone } from '../domain/phone.js';
+import { ineligibility } from '../domain/policy.js';
+import { AppError } from '../http/errors.js';
+import type { AppDeps } from '../http/context.js';
+import type { Principal } from './api-keys.js';
+import { customerPhone } from './customer-phone.js';
+import { loadPolicy } from './policies.js';
+import { callingRulesFor, findSlot } from './scheduling.js';
+import { recordEvent, transition, type CallbackRow } from './transitions.js';
+import { enqueueWakeup } from './wakeups.js';
+
+export const actorOf = (p: Principal) => (p.agentId ? `agent:${p.agentId}` : `${p.role}:${p.keyId}`);
+
+const toInterval = (w: { start: Date; end: Date }): Interval => ({ start: w.start.getTime(), end: w.end.getTime() });
+const iso = (d: Date | null) => d?.toISOString() ?? null;
+
+export interface CreateCallbackInput {
+  caseRef: string;
+  category: string;
+  phone: string;
+  region?: string | undefined;
+  timezone?: string | undefined;
+  round?: number | undefined;
+  customer?: { tier?: string | undefined; language?: string | undefined } | undefined;
+  reason: string;
+  firstExplanation: { summary: string; agentId?: string | undefined };
+  preferredWindows?: { start: Date; end: Date }[] | undefined;
+  notBefore?: Date | undefined;
+  deadline?: Date | undefined;
+  priority?: number | undefined;
+}
+
+export function toCallbackResponse(row: CallbackRow) {
+  return {
+    id: row.id,
+    status: row.status,
+    version: row.version,
+    caseRef: row.caseRef,
+    category: row.category,
+    round: row.round,
+    phone: { e164: row.phoneE164, country: row.phoneCountry, type: row.phoneType },
+    timezones: row.timezones,
+    timezoneSource: row.timezoneSource,
+    customer: { tier: row.customerTier, language: row.customerLanguage },
+    reason: row.reason,
+    firstExplanation: row.firstExplanation,
+    preferredWindows: row.preferredWindows,
+    notBefore: row.notBefore.toISOString(),
+    scheduledFor: iso(row.scheduledFor),
+    deadline: row.deadline.toISOString(),
+    priority: row.priority,
+    requiredSkill: row.requiredSkill,
+    attemptCount: row.attemptCount,
+    outcome: row.outcome,
+    claimedBy: row.claimedBy,
+    leaseExpiresAt: iso(row.leaseExpiresAt),
+    createdBy: row.createdBy,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+export type CallbackResponse = ReturnType<typeof toCallbackResponse>;
+
+async function activeCallbackFor(db: Executor, caseRef: string) {
+  const [row] = await db
+    .select({ id: callbacks.id })
+    .from(callbacks)
+    .where(and(eq(callbacks.caseRef, caseRef), inArray(callbacks.status, [...ACTIVE_STATUSES])));
+  return row ?? null;
+}
+
+const duplicate = (id: string) =>
+  new AppError('duplicate_active_callback', `case already has an active callback ${id}`, { callbackId: id });
+
+/** Blocks calls for `voice` and `all` scopes; an `sms` opt-out only stops texts. */
+export async function isOptedOutOfCalls(db: Executor, e164: string): Promise<boolean> {
+  const [row] = await db.select({ scope: optOuts.scope }).from(optOuts).where(eq(optOuts.phoneE164, e164));
+  return row !== undefined && row.scope !== 'sms';
+}
+
+interface Idempotency {
+  scope: string;
+  key: string;
+  hash: string;
+}
+
+async function replay(db: Executor, idem: Idempotency): Promise<{ status: number; body: unknown } | null> {
+  const [row] = await db
+    .select()
+    .from(idempotencyKeys)
+    .where(and(eq(idempotencyKeys.scope, idem.scope), eq(idempotencyKeys.key, idem.key)));
+  if (!row) return null;
+  if (row.requestHash !== idem.hash) {
+    throw new AppError('idempotency_key_reused', 'this Idempotency-Key was used with a different body');
+  }
+  return { status: row.status, body: row.response };
+}
+
+export const idempotencyFor = (principal: Principal, key: string | undefined, body: unknown): Idempotency | null =>
+  key === undefined
+    ? null
+    : { scope: principal.keyId, key, hash: createHash('sha256').update(JSON.stringify(body)).digest('hex') };
+
+/** SPEC §4–§5: eligibility, an honest slot before the deadline, then one transaction and a wake-up. */
+export async function createCallback(
+  deps: Pick<AppDeps, 'db' | 'queues' | 'config'>,
+  principal: Principal,
+  input: CreateCallbackInput,
+  now: Date,
+  idem: Idempotency | null,
+): Promise<{ status: number; body: unknown }> {
+  const { db } = deps;
+  if (idem) {
+    const previous = await replay(db, idem);
+    if (previous) return previous;
+  }
+  const { phone, zones } = customerPhone(input, deps.config.DEFAULT_REGION);
+  const policy = await loadPolicy(db, input.category);
+  const [lastRound, optedOut, exempted, active] = await Promise.all([
+    db
+      .select({ round: max(callbacks.round) })
+      .from(callbacks)
+      .where(eq(callbacks.caseRef, input.caseRef))
+      .then(([r]) => r?.round ?? 1),
+    isOptedOutOfCalls(db, phone.e164),
+    db
+      .select({ id: exemptions.id })
+      .from(exemptions)
+      .where(and(eq(exemptions.caseRef, input.caseRef), eq(exemptions.status, 'approved')))
+      .then((r) => r.length > 0),
+    activeCallbackFor(db, input.caseRef),
+  ]);
+  if (active) throw duplicate(active.id);
+  const round = input.round ?? lastRound + 1;
+  if (round <= lastRound) {
+    throw new AppError('validation_failed', `round ${round} of case ${input.caseRef} has already been held`, {
+      errors: [{ path: 'round', message: `must be greater than ${lastRound}` }],
+    });
+  }
+  const refusal = ineligibility(policy, { round, tier: input.customer?.tier ?? null, optedOut, exempted });
+  if (refusal) throw new AppError(refusal.code, refusal.detail);
+
+  const deadline = input.deadline ?? new Date(now.getTime() + policy.deadlineHours * 3600_000);
+  if (deadline <= now) {
+    throw new AppError('validation_failed', 'the deadline has already passed', {
+      errors: [{ path: 'deadline', message: 'must be in the future' }],
+    });
+  }
+  const notBefore = input.notBefore && input.notBefore > now ? input.notBefore : now;
+  const preferredWindows = input.preferredWindows?.map(toInterval) ?? null;
+  const rules = await callingRulesFor(db, { phone, zones, notBefore, preferredWindows }, now);
+  const slot = findSlot(rules, now, deadline);
+  if (!slot.withinDeadline) {
+    throw new AppError(
+      'no_slot_before_deadline',
+      slot.earliest
+        ? `the earliest permitted time ${slot.earliest.toISOString()} is after the deadline ${deadline.toISOString()}`
+        : 'calling is not permitted at any time in the coming weeks under the current rules',
+      { earliest: iso(slot.earliest) },
+    );
+  }
+
+  const status: CallbackStatus = policy.consent === 'required' ? 'awaiting_consent' : 'scheduled';
+  try {
+    return await db.transaction(async (tx) => {
+      if (idem) {
+        const [claimed] = await tx
+          .insert(idempotencyKeys)
+          .values({ scope: idem.scope, key: idem.key, requestHash: idem.hash, status: 0, response: {} })
+          .onConflictDoNothing()
+          .returning({ key: idempotencyKeys.key });
+        // A concurrent request with the same key committed first: answer as it did.
+        if (!claimed) return (await replay(tx, idem))!;
+      }
+      const [row] = await tx
+        .insert(callbacks)
+        .values({
+          status,
+          caseRef: input.caseRef,
+          category: input.category,
+          round,
+          phoneE164: phone.e164,
+          phoneCountry: phone.country,
+          phoneType: phone.type,
+          timezones: zones,
+          timezoneSource: input.timezone ? 'explicit' : 'number',
+          customerTier: input.customer?.tier ?? null,
+          customerLanguage: input.customer?.language ?? null,
+          reason: input.reason,
+          firstExplanation: input.firstExplanation,
+          preferredWindows: input.preferredWindows?.map((w) => ({ start: w.start.toISOString(), end: w.end.toISOString() })) ?? null,
+          notBefore,
+          deadline,
+          priority: input.priority ?? 5,
+          scheduledFor: status === 'scheduled' ? slot.earliest : null,
+          requiredSkill: policy.requiredSkill,
+          createdBy: actorOf(principal),
+          createdAt: now,
+          updatedAt: now,
+        })
+        .returning();
+      await recordEvent(tx, row!, null, actorOf(principal), { round, zones }, status === 'scheduled' ? 'callback.scheduled' : undefined);
+      const body = toCallbackResponse(row!);
+      if (idem) {
+        await tx
+          .update(idempotencyKeys)
+          .set({ status: 201, response: body })
+          .where(and(eq(idempotencyKeys.scope, idem.scope), eq(idempotencyKeys.key, idem.key)));
+      }
+      // Inside the transaction: if Redis refuses the wake-up, nothing is stored (and the client gets 503).
+      await enqueueWakeup(deps.queues, row!, now);
+      return { status: 201, body };
+    });
+  } catch (err) {
+    if ((err as { constraint_name?: string }).constraint_name === 'callbacks_active_case_uq') {
+      const winner = await activeCallbackFor(db, input.caseRef);
+      if (winner) throw duplicate(winner.id);
+    }
+    throw err;
+  }
+}
+
+export async function getCallback(db: Database, id: string) {
+  const [row] = await db.select().from(callbacks).where(eq(callbacks.id, id));
+  if (!row) throw new AppError('not_found', `no callback ${id}`);
+  const [attemptRows, events] = await Promise.all([
+    db.select().from(attempts).where(eq(attempts.callbackId, id)).orderBy(asc(attempts.number)),
+    db.select().from(callbackEvents).where(eq(callbackEvents.callbackId, id)).orderBy(asc(callbackEvents.id)),
+  ]);
+  return {
+    ...toCallbackResponse(row),
+    attempts: attemptRows.map((a) => ({
+      id: a.id,
+      number: a.number,
+      agentId: a.agentId,
+      callerNumber: a.callerNumber,
+      startedAt: a.startedAt.toISOString(),
+      endedAt: iso(a.endedAt),
+      result: a.result,
+      outcome: a.outcome,
+      notes: a.notes,
+    })),
+    timeline: events.map((e) => ({
+      at: e.at.toISOString(),
+      actor: e.actor,
+      from: e.fromStatus,
+      to: e.toStatus,
+      details: e.details,
+    })),
+  };
+}
+
+export interface ListFilters {
+  status?: CallbackStatus[] | undefined;
+  caseRef?: string | undefined;
+  phone?: string | undefined;
+  dueBefore?: Date | undefined;
+  limit: number;
+  cursor?: string | undefined;
+}
+
+const encodeCursor = (row: CallbackRow) => Buffer.from(`${row.createdAt.toISOString()}|${row.id}`).toString('base64url');
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
+  const createdAt = new Date(at ?? '');
+  if (!id || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(createdAt.getTime())) {
+    throw new AppError('validation_failed', 'cursor is not one this API returned', {
+      errors: [{ path: 'cursor', message: 'invalid cursor' }],
+    });
+  }
+  return { createdAt, id };
+}
+
+/** Newest first, with a keyset cursor on (createdAt, id) so pages stay stable while rows are added. */
+export async function listCallbacks(db: Database, filters: ListFilters, phoneE164: string | undefined) {
+  const after = filters.cursor ? decodeCursor(filters.cursor) : null;
+  const rows = await db
+    .select()
+    .from(callbacks)
+    .where(
+      and(
+        filters.status ? inArray(callbacks.status, filters.status) : undefined,
+        filters.caseRef ? eq(callbacks.caseRef, filters.caseRef) : undefined,
+        phoneE164 ? eq(callbacks.phoneE164, phoneE164) : undefined,
+        filters.dueBefore ? lt(callbacks.scheduledFor, filters.dueBefore) : undefined,
+        after
+          ? or(lt(callbacks.createdAt, after.createdAt), and(eq(callbacks.createdAt, after.createdAt), lt(callbacks.id, after.id)))
+          : undefined,
+      ),
+    )
+    .orderBy(desc(callbacks.createdAt), desc(callbacks.id))
+    .limit(filters.limit + 1);
+  const page = rows.slice(0, filters.limit);
+  return {
+    items: page.map(toCallbackResponse),
+    nextCursor: rows.length > filters.limit ? encodeCursor(page[page.length - 1]!) : null,
+  };
+}
+
+async function loadRow(db: Executor, id: string): Promise<CallbackRow> {
+  const [row] = await db.select().from(callbacks).where(eq(callbacks.id, id));
+  if (!row) throw new AppError('not_found', `no callback ${id}`);
+  return row;
+}
+
+export async function cancelCallback(db: Database, principal: Principal, id: string, reason: string) {
+  const current = await loadRow(db, id);
+  if (principal.role === 'agent' && current.createdBy !== actorOf(principal)) {
+    throw new AppError('forbidden', 'only the agent who created a callback, or ops, may cancel it');
+  }
+  const moved = await db.transaction((tx) =>
+    transition(tx, id, 'cancelled', {
+      from: [...ACTIVE_STATUSES],
+      actor: actorOf(principal),
+      details: { reason },
+      set: { scheduledFor: null, claimedBy: null, leaseExpiresAt: null },
+    }),
+  );
+  if (!moved) throw new AppError('invalid_state', `a ${current.status} callback cannot be cancelled`);
+  return toCallbackResponse(moved.row);
+}
+
+export async function rescheduleCallback(
+  deps: Pick<AppDeps, 'db' | 'queues'>,
+  principal: Principal,
+  id: string,
+  input: { notBefore?: Date | undefined; preferredWindows?: { start: Date; end: Date }[] | undefined },
+  now: Date,
+) {
+  const { db } = deps;
+  const current = await loadRow(db, id);
+  if (current.status !== 'scheduled' && current.status !== 'ready') {
+    throw new AppError('invalid_state', `a ${current.status} callback cannot be rescheduled`);
+  }
+  const notBefore = input.notBefore ?? current.notBefore;
+  const effectiveNotBefore = notBefore > now ? notBefore : now;
+  const windows = input.preferredWindows
+    ? input.preferredWindows.map((w) => ({ start: w.start.toISOString(), end: w.end.toISOString() }))
+    : current.preferredWindows;
+  const phone: Phone = { e164: current.phoneE164, country: current.phoneCountry, type: current.phoneType as Phone['type'] };
+  const rules = await callingRulesFor(
+    db,
+    {
+      phone,
+      zones: current.timezones,
+      notBefore: effectiveNotBefore,
+      preferredWindows: windows?.map((w) => ({ start: Date.parse(w.start), end: Date.parse(w.end) })) ?? null,
+    },
+    now,
+  );
+  const slot = findSlot(rules, now, current.deadline);
+  if (!slot.withinDeadline) {
+    throw new AppError('no_slot_before_deadline', 'no permitted time before the deadline with these constraints', {
+      earliest: iso(slot.earliest),
+    });
+  }
+  const moved = await db.transaction(async (tx) => {
+    const result = await transition(tx, id, 'scheduled', {
+      from: ['scheduled', 'ready'],
+      version: current.version,
+      actor: actorOf(principal),
+      details: { notBefore: effectiveNotBefore.toISOString(), scheduledFor: slot.earliest!.toISOString() },
+      set: { notBefore: effectiveNotBefore, preferredWindows: windows, scheduledFor: slot.earliest },
+    });
+    if (result) await enqueueWakeup(deps.queues, result.row, now);
+    return result;
+  });
+  if (!moved) throw new AppError('conflict', 'the callback changed meanwhile; read it again and retry');
+  return toCallbackResponse(moved.row);
+}
+
+/** Suppresses every active callback of a number at once (SPEC §5: an opt-out takes effect immediately). */
+export async function suppressActiveCallbacks(tx: Executor, e164: string, actor: string): Promise<string[]> {
+  const active = await tx
+    .select({ id: callbacks.id })
+    .from(callbacks)
+    .where(and(eq(callbacks.phoneE164, e164), inArray(callbacks.status, [...ACTIVE_STATUSES])))
+    .for('update');
+  const suppressed: string[] = [];
+  for (const { id } of active) {
+    const moved = await transition(tx, id, 'suppressed', {
+      from: [...ACTIVE_STATUSES],
+      actor,
+      details: { reason: 'opt_out' },
+      set: { scheduledFor: null, claimedBy: null, leaseExpiresAt: null },
+    });
+    if (moved) suppressed.push(id);
+  }
+  return suppressed;
+}

@@ -1,0 +1,50 @@
+import { and, eq, gt } from 'drizzle-orm';
+import type { Executor } from '../db/client.js';
+import { attempts } from '../db/schema/index.js';
+import { earliestPermitted, nextIntervals, type CallingRules } from '../domain/calling-rules.js';
+import type { Interval } from '../domain/intervals.js';
+import type { Phone } from '../domain/phone.js';
+import { legalHoursOf, loadSetting } from './settings.js';
+
+const WEEK_MS = 7 * 24 * 3600_000;
+
+export interface Slot {
+  earliest: Date | null;
+  intervals: Interval[];
+  withinDeadline: boolean;
+}
+
+/** Everything that decides when this number may be called, read from settings and past attempts. */
+export async function callingRulesFor(
+  db: Executor,
+  input: { phone: Phone; zones: string[]; notBefore: Date; preferredWindows: Interval[] | null },
+  now: Date,
+): Promise<CallingRules> {
+  const [settings, past] = await Promise.all([
+    loadSetting(db, 'calling'),
+    db
+      .select({ startedAt: attempts.startedAt })
+      .from(attempts)
+      .where(and(eq(attempts.phoneE164, input.phone.e164), gt(attempts.startedAt, new Date(now.getTime() - WEEK_MS)))),
+  ]);
+  return {
+    zones: input.zones,
+    legalHours: legalHoursOf(settings, input.phone.country),
+    center: settings.center,
+    preferredWindows: input.preferredWindows,
+    caps: settings.caps,
+    attemptTimes: past.map((a) => a.startedAt.getTime()),
+    notBefore: input.notBefore.getTime(),
+  };
+}
+
+/** The honest answer to "when can we call?": the earliest permitted time and whether it meets the deadline. */
+export function findSlot(rules: CallingRules, now: Date, deadline: Date, options: { intervals?: number } = {}): Slot {
+  const from = Math.max(now.getTime(), rules.notBefore);
+  const earliest = earliestPermitted(rules, from);
+  return {
+    earliest: earliest === null ? null : new Date(earliest),
+    intervals: options.intervals ? nextIntervals(rules, from, { limit: options.intervals }) : [],
+    withinDeadline: earliest !== null && earliest < deadline.getTime(),
+  };
+}

@@ -1,0 +1,16 @@
+import type { Queues } from '../queues/queues.js';
+import { dueJobId } from '../queues/queues.js';
+import type { CallbackRow } from './transitions.js';
+
+/**
+ * Enqueues the delayed wake-up for a scheduled callback at its permitted time. The job id carries
+ * the version, so a repeat is a no-op and a job made for an older version is recognised as stale.
+ */
+export async function enqueueWakeup(queues: Queues, row: CallbackRow, now: Date): Promise<void> {
+  if (row.status !== 'scheduled' || !row.scheduledFor) return;
+  await queues.due.add(
+    'due',
+    { callbackId: row.id, version: row.version },
+    { jobId: dueJobId(row.id, row.version), delay: Math.max(0, row.scheduledFor.getTime() - now.getTime()) },
+  );
+}
