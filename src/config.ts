@@ -36,6 +36,15 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  /** Due-callback jobs processed at once by one worker process. */
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(50),
+  /** How long a worker holds a job before BullMQ may consider it stalled (and hand it to another worker). */
+  JOB_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
+  STALLED_INTERVAL_MS: z.coerce.number().int().min(1000).default(30_000),
+  /** Maintenance tick: restores lost wake-ups, expires leases, raises SLA events. */
+  MAINTENANCE_INTERVAL_MS: z.coerce.number().int().min(200).default(10_000),
+  OUTBOX_INTERVAL_MS: z.coerce.number().int().min(100).default(1000),
+  CLAIM_LEASE_SECONDS: z.coerce.number().int().min(10).max(24 * 3600).default(600),
 });
 
 export type Config = z.output<typeof envSchema> & { SECRET_KEY: string };

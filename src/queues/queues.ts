@@ -2,12 +2,23 @@ import { Queue, type ConnectionOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 
 export const QUEUE_NAMES = {
+  /** Delayed wake-ups, one per scheduled callback version. */
   due: 'callbacks-due',
+  /** Ticks of the outbox relay. */
+  outbox: 'outbox-relay',
+  /** One job per (outbox event, webhook endpoint). */
+  webhooks: 'webhook-deliveries',
+  /** Ticks of periodic maintenance: lost wake-ups, leases, SLA. */
+  maintenance: 'maintenance',
 } as const;
 
 export interface DueJob {
   callbackId: string;
   version: number;
+}
+
+export interface WebhookJob {
+  deliveryId: number;
 }
 
 /** Deterministic, so re-adding the wake-up for the same version is a no-op; BullMQ ids must not contain ':'. */
@@ -22,7 +33,6 @@ export function producerConnection(url: string, options: RedisOptions = {}): Red
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
-    lazyConnect: false,
     ...options,
   });
 }
@@ -34,20 +44,30 @@ export function workerConnection(url: string): Redis {
 
 export interface Queues {
   due: Queue<DueJob>;
+  outbox: Queue;
+  webhooks: Queue<WebhookJob>;
+  maintenance: Queue;
+  all(): Queue[];
   close(): Promise<void>;
 }
 
 export function createQueues(connection: ConnectionOptions, queuePrefix: string): Queues {
   const prefix = bullPrefix(queuePrefix);
-  const due = new Queue<DueJob>(QUEUE_NAMES.due, {
-    connection,
-    prefix,
-    defaultJobOptions: { removeOnComplete: { count: 1000 }, removeOnFail: { count: 5000 } },
-  });
+  const make = <T>(name: string, keep = { count: 1000 }) =>
+    new Queue<T>(name, { connection, prefix, defaultJobOptions: { removeOnComplete: keep, removeOnFail: { count: 5000 } } });
+  const due = make<DueJob>(QUEUE_NAMES.due);
+  const outbox = make<unknown>(QUEUE_NAMES.outbox, { count: 10 });
+  const webhooks = make<WebhookJob>(QUEUE_NAMES.webhooks);
+  const maintenance = make<unknown>(QUEUE_NAMES.maintenance, { count: 10 });
+  const all = () => [due, outbox, webhooks, maintenance] as Queue[];
   return {
     due,
+    outbox,
+    webhooks,
+    maintenance,
+    all,
     close: async () => {
-      await due.close();
+      await Promise.all(all().map((q) => q.close()));
     },
   };
 }

@@ -5,7 +5,8 @@ import { settings } from '../db/schema/index.js';
 import { DEFAULT_LEGAL_HOURS, LEGAL_HOURS_BY_COUNTRY, parseHHMM, type HoursRule } from '../domain/calling-rules.js';
 import { isValidTimeZone, parsePhone } from '../domain/phone.js';
 
-const HHMM = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'must be HH:MM (00:00–24:00)');
+const HHMM_PATTERN = /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/;
+const HHMM = z.string().regex(HHMM_PATTERN, 'must be HH:MM (00:00–24:00)');
 
 export const HoursRuleSchema = z
   .object({
@@ -18,7 +19,8 @@ export const HoursRuleSchema = z
     end: HHMM,
   })
   .strict()
-  .refine((r) => parseHHMM(r.end) > parseHHMM(r.start), {
+  // Zod runs object refinements even when a field failed: compare only well-formed times.
+  .refine((r) => !HHMM_PATTERN.test(r.start) || !HHMM_PATTERN.test(r.end) || parseHHMM(r.end) > parseHHMM(r.start), {
     message: 'end must be after start (split overnight hours into two rules)',
     path: ['end'],
   })

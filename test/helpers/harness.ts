@@ -88,7 +88,7 @@ export async function createTestContext(overrides: Record<string, string> = {}):
       return (await createApiKey(runtime.deps.db, { role, name: `test ${role}`, agentId })).key;
     },
     async close() {
-      await runtime.queues.due.obliterate({ force: true }).catch(() => {});
+      await Promise.all(runtime.queues.all().map((q) => q.obliterate({ force: true }).catch(() => {})));
       await runtime.close();
       const admin = postgres(PG_BASE, { max: 1, onnotice: () => {} });
       await admin`drop database if exists ${admin(dbUrl.pathname.slice(1))} with (force)`;

@@ -62,6 +62,9 @@ export const callbacks = pgTable(
     index('callbacks_phone_idx').on(t.phoneE164),
     index('callbacks_created_idx').on(t.createdAt.desc(), t.id.desc()),
     index('callbacks_case_idx').on(t.caseRef),
+    // Claiming takes the best ready callback: priority, then due time.
+    index('callbacks_ready_idx').on(t.priority.desc(), t.scheduledFor).where(sql`${t.status} = 'ready'`),
+    index('callbacks_deadline_idx').on(t.deadline).where(sql`${t.status} in (${activeList})`),
   ],
 );
 
@@ -124,5 +127,8 @@ export const exemptions = pgTable(
     note: text('note'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('exemptions_case_idx').on(t.caseRef, t.status)],
+  (t) => [
+    index('exemptions_case_idx').on(t.caseRef, t.status),
+    uniqueIndex('exemptions_pending_callback_uq').on(t.callbackId).where(sql`${t.status} = 'pending'`),
+  ],
 );

@@ -3,3 +3,5 @@ export * from './config.js';
 export * from './callbacks.js';
 export * from './customers.js';
 export * from './infra.js';
+export * from './verification.js';
+export * from './webhooks.js';
