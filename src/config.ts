@@ -45,6 +45,18 @@ const envSchema = z.object({
   MAINTENANCE_INTERVAL_MS: z.coerce.number().int().min(200).default(10_000),
   OUTBOX_INTERVAL_MS: z.coerce.number().int().min(100).default(1000),
   CLAIM_LEASE_SECONDS: z.coerce.number().int().min(10).max(24 * 3600).default(600),
+  /** Twilio (SMS_PROVIDER=twilio): API base is overridable so tests can point it at a local fake. */
+  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC followed by 32 hex digits').optional(),
+  TWILIO_AUTH_TOKEN: z.string().min(16).optional(),
+  TWILIO_FROM: z.string().min(2).optional(),
+  TWILIO_API_BASE: url(['http:', 'https:']).default('https://api.twilio.com'),
+  /** Public endpoints: requests per client IP per minute, and per phone number per hour. */
+  RATE_LIMIT_IP_PER_MINUTE: z.coerce.number().int().min(1).default(30),
+  RATE_LIMIT_PHONE_PER_HOUR: z.coerce.number().int().min(1).default(10),
+  /** Trust X-Forwarded-For for the client IP (only behind a proxy that sets it). */
+  TRUST_PROXY: bool.default(false),
+  /** Serve /metrics on the main port (protected by an ops key) or on its own private port. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
 });
 
 export type Config = z.output<typeof envSchema> & { SECRET_KEY: string };
@@ -62,6 +74,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
   const config = parsed.data;
+  if (config.SMS_PROVIDER === 'twilio') {
+    const missing = (['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM'] as const).filter((k) => !config[k]);
+    if (missing.length > 0) throw new ConfigError(missing.map((k) => `${k}: required when SMS_PROVIDER=twilio`));
+  }
   if (config.SECRET_KEY === undefined) {
     // A development default keeps `npm start` one command; production must set its own.
     if (config.NODE_ENV === 'production') throw new ConfigError(['SECRET_KEY: required in production']);

@@ -10,6 +10,8 @@ export const QUEUE_NAMES = {
   webhooks: 'webhook-deliveries',
   /** Ticks of periodic maintenance: lost wake-ups, leases, SLA. */
   maintenance: 'maintenance',
+  /** One job per outbound SMS (the sms_messages row is written first). */
+  sms: 'sms-outbound',
 } as const;
 
 export interface DueJob {
@@ -19,6 +21,10 @@ export interface DueJob {
 
 export interface WebhookJob {
   deliveryId: number;
+}
+
+export interface SmsJob {
+  messageId: string;
 }
 
 /** Deterministic, so re-adding the wake-up for the same version is a no-op; BullMQ ids must not contain ':'. */
@@ -47,6 +53,7 @@ export interface Queues {
   outbox: Queue;
   webhooks: Queue<WebhookJob>;
   maintenance: Queue;
+  sms: Queue<SmsJob>;
   all(): Queue[];
   close(): Promise<void>;
 }
@@ -59,12 +66,14 @@ export function createQueues(connection: ConnectionOptions, queuePrefix: string)
   const outbox = make<unknown>(QUEUE_NAMES.outbox, { count: 10 });
   const webhooks = make<WebhookJob>(QUEUE_NAMES.webhooks);
   const maintenance = make<unknown>(QUEUE_NAMES.maintenance, { count: 10 });
-  const all = () => [due, outbox, webhooks, maintenance] as Queue[];
+  const sms = make<SmsJob>(QUEUE_NAMES.sms);
+  const all = () => [due, outbox, webhooks, maintenance, sms] as Queue[];
   return {
     due,
     outbox,
     webhooks,
     maintenance,
+    sms,
     all,
     close: async () => {
       await Promise.all(all().map((q) => q.close()));

@@ -62,6 +62,7 @@ export const callbacks = pgTable(
     index('callbacks_phone_idx').on(t.phoneE164),
     index('callbacks_created_idx').on(t.createdAt.desc(), t.id.desc()),
     index('callbacks_case_idx').on(t.caseRef),
+    index('callbacks_updated_idx').on(t.updatedAt),
     // Claiming takes the best ready callback: priority, then due time.
     index('callbacks_ready_idx').on(t.priority.desc(), t.scheduledFor).where(sql`${t.status} = 'ready'`),
     index('callbacks_deadline_idx').on(t.deadline).where(sql`${t.status} in (${activeList})`),
@@ -89,6 +90,7 @@ export const attempts = pgTable(
   (t) => [
     uniqueIndex('attempts_callback_number_uq').on(t.callbackId, t.number),
     index('attempts_phone_started_idx').on(t.phoneE164, t.startedAt),
+    index('attempts_started_idx').on(t.startedAt),
   ],
 );
 

@@ -5,3 +5,4 @@ export * from './customers.js';
 export * from './infra.js';
 export * from './verification.js';
 export * from './webhooks.js';
+export * from './ops.js';
