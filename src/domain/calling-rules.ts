@@ -36,10 +36,15 @@ const HOUR_MS = 60 * MINUTE_MS;
 const DAY_MS = 24 * HOUR_MS;
 const WEEK_MS = 7 * DAY_MS;
 const DEFAULT_HORIZON_MS = 35 * DAY_MS;
-/** Searches walk forward a week at a time: most answers lie in the first week. */
+/**
+ * Searches walk forward in chunks, since zone look-ups dominate the cost: the earliest time is
+ * nearly always within a weekend of `from`, and a preview of ten windows spans about two weeks.
+ */
+const EARLIEST_FIRST_CHUNK_MS = 3 * DAY_MS;
+const PREVIEW_FIRST_CHUNK_MS = 14 * DAY_MS;
 const SEARCH_CHUNK_MS = 7 * DAY_MS;
-/** Offsets are sampled this far around a range, wider than the one-day margin plus any UTC offset. */
-const CLOCK_MARGIN_MS = 3 * DAY_MS;
+/** Offsets are known exactly this far around a range: the one-day margin, a day, and slack. */
+const CLOCK_MARGIN_MS = 60 * HOUR_MS;
 
 // ---------------------------------------------------------------------------------------------
 // Shipped legal hours
@@ -91,6 +96,7 @@ export const LEGAL_HOURS_BY_COUNTRY: Record<string, HoursRule[]> = Object.freeze
   IN: frozen([hours(EVERY_DAY, '09:00', '21:00')]),
 });
 
+/** Override for the country, else the overriding default, else the shipped country rule, else 08-21. */
 export function legalHoursFor(
   country: string | null | undefined,
   overrides?: { default?: HoursRule[]; byCountry?: Record<string, HoursRule[]> },
@@ -161,7 +167,7 @@ interface OffsetSegment {
  * Wall-clock times are handled as "wall ms": the local date and time read as if it were UTC.
  * Luxon's `DateTime.fromObject` is not used to resolve them: it moves a time inside a
  * spring-forward gap by the gap's length (02:30 becomes 03:30, not the 03:00 the gap ends at)
- * and picks between the two readings of a fall-back time using today's offset.
+ * and picks between the two readings of a fall-back time by the offset in force today.
  */
 class ZoneClock {
   private readonly segments: OffsetSegment[];
@@ -202,7 +208,7 @@ function offsetMsAt(zone: IANAZone, t: number): number {
 
 /**
  * Samples the offset once a day and bisects where it changed. Assumes no zone changes its
- * offset twice within a day and back again, which holds for every rule in the tz database.
+ * offset and back again within one day, which holds for the current rules of every tz zone.
  */
 function offsetSegments(zone: IANAZone, from: number, until: number): OffsetSegment[] {
   const segments: OffsetSegment[] = [];
@@ -351,40 +357,49 @@ export function isPermitted(rules: CallingRules, t: number): boolean {
   return contains(permittedIntervals(rules, t, t + 1), t);
 }
 
-/** The permitted intervals of [from, from + horizonMs), one week-long chunk at a time. */
+/**
+ * The permitted intervals from max(from, notBefore) for horizonMs, chunk by chunk. The horizon
+ * starts where the search can first succeed, so a far `notBefore` does not eat it up.
+ */
 function* permittedChunks(
   rules: CallingRules,
   from: number,
   horizonMs: number,
+  firstChunkMs: number,
 ): Generator<{ intervals: Interval[]; chunkEnd: number }> {
-  const until = from + horizonMs;
   const start = Math.max(from, rules.notBefore);
-  if (Number.isNaN(start) || Number.isNaN(until)) throw new RangeError('search range is not a number');
-  for (let chunkStart = start; chunkStart < until; chunkStart += SEARCH_CHUNK_MS) {
-    const chunkEnd = Math.min(chunkStart + SEARCH_CHUNK_MS, until);
+  const until = start + horizonMs;
+  if (Number.isNaN(until)) throw new RangeError('search range is not a number');
+  let chunkStart = start;
+  let chunkMs = firstChunkMs;
+  while (chunkStart < until) {
+    const chunkEnd = Math.min(chunkStart + chunkMs, until);
     yield { intervals: permittedIntervals(rules, chunkStart, chunkEnd), chunkEnd };
+    chunkStart = chunkEnd;
+    chunkMs = SEARCH_CHUNK_MS;
   }
 }
 
-/** The first permitted instant at or after `from`, looking no further than from + horizonMs. */
+/** The first permitted instant at or after max(from, notBefore), searching horizonMs from there. */
 export function earliestPermitted(rules: CallingRules, from: number, horizonMs = DEFAULT_HORIZON_MS): number | null {
-  for (const { intervals } of permittedChunks(rules, from, horizonMs)) {
+  for (const { intervals } of permittedChunks(rules, from, horizonMs, EARLIEST_FIRST_CHUNK_MS)) {
     const first = intervals[0];
     if (first) return first.start;
   }
   return null;
 }
 
-/** The first `limit` permitted intervals at or after `from`, within from + horizonMs. */
+/** The first `limit` permitted intervals at or after max(from, notBefore), within horizonMs of it. */
 export function nextIntervals(
   rules: CallingRules,
   from: number,
   opts: { limit?: number; horizonMs?: number } = {},
 ): Interval[] {
   const limit = opts.limit ?? 10;
+  const horizonMs = opts.horizonMs ?? DEFAULT_HORIZON_MS;
   const found: Interval[] = [];
   if (limit <= 0) return found;
-  for (const { intervals, chunkEnd } of permittedChunks(rules, from, opts.horizonMs ?? DEFAULT_HORIZON_MS)) {
+  for (const { intervals, chunkEnd } of permittedChunks(rules, from, horizonMs, PREVIEW_FIRST_CHUNK_MS)) {
     for (const iv of intervals) {
       const last = found[found.length - 1];
       // An interval cut by a chunk boundary continues in the next chunk.
