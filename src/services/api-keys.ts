@@ -3,6 +3,7 @@ import { and, eq, isNull } from 'drizzle-orm';
 import type { Executor } from '../db/client.js';
 import { agents, apiKeys } from '../db/schema/index.js';
 import { AppError } from '../http/errors.js';
+import { readCache } from '../db/read-cache.js';
 
 export type Role = 'agent' | 'ops' | 'admin';
 
@@ -42,11 +43,28 @@ export async function createApiKey(
   return { id: row!.id, key, role: input.role, name: input.name, agentId };
 }
 
+/** A revoked key stops working here at once and in other processes within this TTL. */
+const principals = readCache<{ principal: Principal | null }>(5000, 10_000);
+
 export async function findPrincipal(db: Executor, key: string): Promise<Principal | null> {
   if (!key.startsWith(KEY_PREFIX) || key.length > 100) return null;
+  const keyHash = hashKey(key);
+  const { principal } = await principals.get(db, keyHash, async () => {
+    const [row] = await db
+      .select({ keyId: apiKeys.id, role: apiKeys.role, agentId: apiKeys.agentId })
+      .from(apiKeys)
+      .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt)));
+    return { principal: row ?? null };
+  });
+  return principal;
+}
+
+export async function revokeApiKey(db: Executor, id: string): Promise<boolean> {
   const [row] = await db
-    .select({ keyId: apiKeys.id, role: apiKeys.role, agentId: apiKeys.agentId })
-    .from(apiKeys)
-    .where(and(eq(apiKeys.keyHash, hashKey(key)), isNull(apiKeys.revokedAt)));
-  return row ?? null;
+    .update(apiKeys)
+    .set({ revokedAt: new Date() })
+    .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+    .returning({ keyHash: apiKeys.keyHash });
+  if (row) principals.evict(db, row.keyHash);
+  return row !== undefined;
 }

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
-import { and, asc, desc, eq, inArray, lt, max, or } from 'drizzle-orm';
+import { createHash, randomUUID } from 'node:crypto';
+import { and, asc, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import type { Database, Executor } from '../db/client.js';
-import { attempts, callbackEvents, callbacks, exemptions, idempotencyKeys, optOuts } from '../db/schema/index.js';
+import { attempts, callbackEvents, callbacks, idempotencyKeys, optOuts, outbox } from '../db/schema/index.js';
 import { ACTIVE_STATUSES, type CallbackStatus } from '../domain/callback-state.js';
 import type { Interval } from '../domain/intervals.js';
 import type { Phone } from '../domain/phone.js';
@@ -12,8 +12,9 @@ import type { Principal } from './api-keys.js';
 import { customerPhone } from './customer-phone.js';
 import { loadPolicy } from './policies.js';
 import { callingRulesFor, findSlot } from './scheduling.js';
-import { recordEvent, transition, type CallbackRow } from './transitions.js';
+import { callbackEventPayload, transition, type CallbackRow } from './transitions.js';
 import { enqueueWakeup } from './wakeups.js';
+import { dueJobId } from '../queues/queues.js';
 
 export const actorOf = (p: Principal) => (p.agentId ? `agent:${p.agentId}` : `${p.role}:${p.keyId}`);
 
@@ -68,14 +69,6 @@ export function toCallbackResponse(row: CallbackRow) {
 
 export type CallbackResponse = ReturnType<typeof toCallbackResponse>;
 
-async function activeCallbackFor(db: Executor, caseRef: string) {
-  const [row] = await db
-    .select({ id: callbacks.id })
-    .from(callbacks)
-    .where(and(eq(callbacks.caseRef, caseRef), inArray(callbacks.status, [...ACTIVE_STATUSES])));
-  return row ?? null;
-}
-
 const duplicate = (id: string) =>
   new AppError('duplicate_active_callback', `case already has an active callback ${id}`, { callbackId: id });
 
@@ -108,7 +101,29 @@ export const idempotencyFor = (principal: Principal, key: string | undefined, bo
     ? null
     : { scope: principal.keyId, key, hash: createHash('sha256').update(JSON.stringify(body)).digest('hex') };
 
-/** SPEC §4–§5: eligibility, an honest slot before the deadline, then one transaction and a wake-up. */
+/** What the database knows about a case and a number, read in one round trip. */
+async function caseFacts(db: Executor, caseRef: string, e164: string) {
+  const active = sql.raw(ACTIVE_STATUSES.map((s) => `'${s}'`).join(', '));
+  const [row] = await db.execute<{ last_round: number | null; active_id: string | null; exempted: boolean; opted_out: boolean }>(sql`
+    select
+      (select max(round) from callbacks where case_ref = ${caseRef}) as last_round,
+      (select id from callbacks where case_ref = ${caseRef} and status in (${active}) limit 1) as active_id,
+      exists (select 1 from exemptions where case_ref = ${caseRef} and status = 'approved') as exempted,
+      exists (select 1 from opt_outs where phone_e164 = ${e164} and scope <> 'sms') as opted_out`);
+  return {
+    lastRound: row?.last_round ?? 1,
+    activeId: row?.active_id ?? null,
+    exempted: row?.exempted ?? false,
+    optedOut: row?.opted_out ?? false,
+  };
+}
+
+/**
+ * SPEC §4–§5: eligibility and an honest slot before the deadline, then the wake-up and one INSERT
+ * statement (callback, timeline row and outbox event together). The wake-up goes first: if Redis
+ * refuses it nothing is stored (503); if the INSERT fails the orphan job finds no callback and does
+ * nothing, and is removed at once where possible.
+ */
 export async function createCallback(
   deps: Pick<AppDeps, 'db' | 'queues' | 'config'>,
   principal: Principal,
@@ -122,40 +137,30 @@ export async function createCallback(
     if (previous) return previous;
   }
   const { phone, zones } = customerPhone(input, deps.config.DEFAULT_REGION);
-  const policy = await loadPolicy(db, input.category);
-  const [lastRound, optedOut, exempted, active] = await Promise.all([
-    db
-      .select({ round: max(callbacks.round) })
-      .from(callbacks)
-      .where(eq(callbacks.caseRef, input.caseRef))
-      .then(([r]) => r?.round ?? 1),
-    isOptedOutOfCalls(db, phone.e164),
-    db
-      .select({ id: exemptions.id })
-      .from(exemptions)
-      .where(and(eq(exemptions.caseRef, input.caseRef), eq(exemptions.status, 'approved')))
-      .then((r) => r.length > 0),
-    activeCallbackFor(db, input.caseRef),
-  ]);
-  if (active) throw duplicate(active.id);
-  const round = input.round ?? lastRound + 1;
-  if (round <= lastRound) {
-    throw new AppError('validation_failed', `round ${round} of case ${input.caseRef} has already been held`, {
-      errors: [{ path: 'round', message: `must be greater than ${lastRound}` }],
-    });
-  }
-  const refusal = ineligibility(policy, { round, tier: input.customer?.tier ?? null, optedOut, exempted });
-  if (refusal) throw new AppError(refusal.code, refusal.detail);
-
-  const deadline = input.deadline ?? new Date(now.getTime() + policy.deadlineHours * 3600_000);
-  if (deadline <= now) {
+  const deadlineGiven = input.deadline;
+  if (deadlineGiven && deadlineGiven <= now) {
     throw new AppError('validation_failed', 'the deadline has already passed', {
       errors: [{ path: 'deadline', message: 'must be in the future' }],
     });
   }
   const notBefore = input.notBefore && input.notBefore > now ? input.notBefore : now;
   const preferredWindows = input.preferredWindows?.map(toInterval) ?? null;
-  const rules = await callingRulesFor(db, { phone, zones, notBefore, preferredWindows }, now);
+  const [policy, facts, rules] = await Promise.all([
+    loadPolicy(db, input.category),
+    caseFacts(db, input.caseRef, phone.e164),
+    callingRulesFor(db, { phone, zones, notBefore, preferredWindows }, now),
+  ]);
+  if (facts.activeId) throw duplicate(facts.activeId);
+  const round = input.round ?? facts.lastRound + 1;
+  if (round <= facts.lastRound) {
+    throw new AppError('validation_failed', `round ${round} of case ${input.caseRef} has already been held`, {
+      errors: [{ path: 'round', message: `must be greater than ${facts.lastRound}` }],
+    });
+  }
+  const refusal = ineligibility(policy, { round, tier: input.customer?.tier ?? null, optedOut: facts.optedOut, exempted: facts.exempted });
+  if (refusal) throw new AppError(refusal.code, refusal.detail);
+
+  const deadline = deadlineGiven ?? new Date(now.getTime() + policy.deadlineHours * 3600_000);
   const slot = findSlot(rules, now, deadline);
   if (!slot.withinDeadline) {
     throw new AppError(
@@ -168,63 +173,85 @@ export async function createCallback(
   }
 
   const status: CallbackStatus = policy.consent === 'required' ? 'awaiting_consent' : 'scheduled';
+  const row: CallbackRow = {
+    id: randomUUID(),
+    status,
+    version: 1,
+    caseRef: input.caseRef,
+    category: input.category,
+    round,
+    phoneE164: phone.e164,
+    phoneCountry: phone.country,
+    phoneType: phone.type,
+    timezones: zones,
+    timezoneSource: input.timezone ? 'explicit' : 'number',
+    customerTier: input.customer?.tier ?? null,
+    customerLanguage: input.customer?.language ?? null,
+    reason: input.reason,
+    firstExplanation: input.firstExplanation,
+    preferredWindows: input.preferredWindows?.map((w) => ({ start: w.start.toISOString(), end: w.end.toISOString() })) ?? null,
+    notBefore,
+    deadline,
+    priority: input.priority ?? 5,
+    scheduledFor: status === 'scheduled' ? slot.earliest : null,
+    attemptCount: 0,
+    outcome: null,
+    requiredSkill: policy.requiredSkill,
+    createdBy: actorOf(principal),
+    claimedBy: null,
+    leaseExpiresAt: null,
+    slaAtRiskAt: null,
+    slaBreachedAt: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  const body = toCallbackResponse(row);
+  const insert = (ex: Executor) => insertCallback(ex, row, { round, zones }, status === 'scheduled' ? 'callback.scheduled' : null);
+
   try {
+    if (!idem) {
+      await enqueueWakeup(deps.queues, row, now);
+      await insert(db);
+      return { status: 201, body };
+    }
     return await db.transaction(async (tx) => {
-      if (idem) {
-        const [claimed] = await tx
-          .insert(idempotencyKeys)
-          .values({ scope: idem.scope, key: idem.key, requestHash: idem.hash, status: 0, response: {} })
-          .onConflictDoNothing()
-          .returning({ key: idempotencyKeys.key });
-        // A concurrent request with the same key committed first: answer as it did.
-        if (!claimed) return (await replay(tx, idem))!;
-      }
-      const [row] = await tx
-        .insert(callbacks)
-        .values({
-          status,
-          caseRef: input.caseRef,
-          category: input.category,
-          round,
-          phoneE164: phone.e164,
-          phoneCountry: phone.country,
-          phoneType: phone.type,
-          timezones: zones,
-          timezoneSource: input.timezone ? 'explicit' : 'number',
-          customerTier: input.customer?.tier ?? null,
-          customerLanguage: input.customer?.language ?? null,
-          reason: input.reason,
-          firstExplanation: input.firstExplanation,
-          preferredWindows: input.preferredWindows?.map((w) => ({ start: w.start.toISOString(), end: w.end.toISOString() })) ?? null,
-          notBefore,
-          deadline,
-          priority: input.priority ?? 5,
-          scheduledFor: status === 'scheduled' ? slot.earliest : null,
-          requiredSkill: policy.requiredSkill,
-          createdBy: actorOf(principal),
-          createdAt: now,
-          updatedAt: now,
-        })
-        .returning();
-      await recordEvent(tx, row!, null, actorOf(principal), { round, zones }, status === 'scheduled' ? 'callback.scheduled' : undefined);
-      const body = toCallbackResponse(row!);
-      if (idem) {
-        await tx
-          .update(idempotencyKeys)
-          .set({ status: 201, response: body })
-          .where(and(eq(idempotencyKeys.scope, idem.scope), eq(idempotencyKeys.key, idem.key)));
-      }
-      // Inside the transaction: if Redis refuses the wake-up, nothing is stored (and the client gets 503).
-      await enqueueWakeup(deps.queues, row!, now);
+      const [claimed] = await tx
+        .insert(idempotencyKeys)
+        .values({ scope: idem.scope, key: idem.key, requestHash: idem.hash, status: 201, response: body })
+        .onConflictDoNothing()
+        .returning({ key: idempotencyKeys.key });
+      // A concurrent request with the same key committed first: answer as it did.
+      if (!claimed) return (await replay(tx, idem))!;
+      await enqueueWakeup(deps.queues, row, now);
+      await insert(tx);
       return { status: 201, body };
     });
   } catch (err) {
+    await deps.queues.due.remove(dueJobId(row.id, row.version)).catch(() => {});
     if ((err as { constraint_name?: string }).constraint_name === 'callbacks_active_case_uq') {
-      const winner = await activeCallbackFor(db, input.caseRef);
-      if (winner) throw duplicate(winner.id);
+      const winner = await caseFacts(db, input.caseRef, phone.e164);
+      if (winner.activeId) throw duplicate(winner.activeId);
     }
     throw err;
   }
+}
+
+/** The callback, its first timeline row and its outbox event in one statement (data-modifying CTEs). */
+async function insertCallback(db: Executor, row: CallbackRow, details: Record<string, unknown>, event: string | null) {
+  const cb = db.$with('cb').as(db.insert(callbacks).values(row).returning({ id: callbacks.id }));
+  const ev = db
+    .$with('ev')
+    .as(
+      db
+        .insert(callbackEvents)
+        .values({ callbackId: row.id, at: row.createdAt, actor: row.createdBy, fromStatus: null, toStatus: row.status, details })
+        .returning({ id: callbackEvents.id }),
+    );
+  const ob = db
+    .$with('ob')
+    .as(db.insert(outbox).values({ event: event ?? 'none', payload: callbackEventPayload(row) }).returning({ id: outbox.id }));
+  if (event) await db.with(cb, ev, ob).select({ id: cb.id }).from(cb);
+  else await db.with(cb, ev).select({ id: cb.id }).from(cb);
 }
 
 export async function getCallback(db: Database, id: string) {

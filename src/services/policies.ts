@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import type { Executor } from '../db/client.js';
 import { policies } from '../db/schema/index.js';
+import { readCache } from '../db/read-cache.js';
 import { DEFAULT_CATEGORY, effectivePolicy, type Policy, type PolicyOverrides } from '../domain/policy.js';
 
 type PolicyRow = typeof policies.$inferSelect;
@@ -35,8 +36,14 @@ function defaultsFrom(rows: PolicyRow[]): Policy {
   };
 }
 
+const cache = readCache<Policy & { configured: boolean }>(2000);
+
 /** The effective policy of a category (unconfigured categories get the default fields, disabled). */
-export async function loadPolicy(db: Executor, category: string): Promise<Policy & { configured: boolean }> {
+export function loadPolicy(db: Executor, category: string): Promise<Policy & { configured: boolean }> {
+  return cache.get(db, category, () => readPolicy(db, category));
+}
+
+async function readPolicy(db: Executor, category: string): Promise<Policy & { configured: boolean }> {
   const rows = await db
     .select()
     .from(policies)
@@ -76,7 +83,7 @@ export async function savePolicy(
   };
   if (isDefault) {
     // The default row must stay complete: omitted fields keep their current values.
-    const current = await loadPolicy(db, DEFAULT_CATEGORY);
+    const current = await readPolicy(db, DEFAULT_CATEGORY);
     Object.assign(values, {
       enabled: false,
       maxRounds: input.maxRounds ?? current.maxRounds,
@@ -92,5 +99,7 @@ export async function savePolicy(
     .insert(policies)
     .values({ category, ...values })
     .onConflictDoUpdate({ target: policies.category, set: values });
-  return loadPolicy(db, category);
+  // Every category may follow the default policy, so a write evicts them all.
+  cache.evict(db);
+  return readPolicy(db, category);
 }

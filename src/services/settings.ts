@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { eq } from 'drizzle-orm';
 import type { Executor } from '../db/client.js';
 import { settings } from '../db/schema/index.js';
+import { readCache } from '../db/read-cache.js';
 import { DEFAULT_LEGAL_HOURS, LEGAL_HOURS_BY_COUNTRY, parseHHMM, type HoursRule } from '../domain/calling-rules.js';
 import { isValidTimeZone, parsePhone } from '../domain/phone.js';
 
@@ -96,9 +97,13 @@ const SETTINGS = {
 type SettingKey = keyof typeof SETTINGS;
 type SettingValue<K extends SettingKey> = K extends 'calling' ? CallingSettings : OfficialNumbers;
 
+const cache = readCache<CallingSettings | OfficialNumbers>(2000);
+
 export async function loadSetting<K extends SettingKey>(db: Executor, key: K): Promise<SettingValue<K>> {
-  const [row] = await db.select({ value: settings.value }).from(settings).where(eq(settings.key, key));
-  return (row?.value ?? SETTINGS[key].fallback) as SettingValue<K>;
+  return cache.get(db, key, async () => {
+    const [row] = await db.select({ value: settings.value }).from(settings).where(eq(settings.key, key));
+    return (row?.value ?? SETTINGS[key].fallback) as SettingValue<K>;
+  }) as Promise<SettingValue<K>>;
 }
 
 /** Stores an already-validated document. */
@@ -107,4 +112,5 @@ export async function saveSetting<K extends SettingKey>(db: Executor, key: K, va
     .insert(settings)
     .values({ key, value })
     .onConflictDoUpdate({ target: settings.key, set: { value, updatedAt: new Date() } });
+  cache.evict(db, key);
 }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { z } from '@hono/zod-openapi';
-import { desc, eq, and, isNull } from 'drizzle-orm';
+import { desc, isNull } from 'drizzle-orm';
 import { agents, apiKeys } from '../../db/schema/index.js';
-import { createApiKey } from '../../services/api-keys.js';
+import { createApiKey, revokeApiKey } from '../../services/api-keys.js';
 import { AppError, problemResponses } from '../errors.js';
 import { createRouter, jsonBody, jsonResponse, staffRoute } from '../router.js';
 
@@ -133,12 +133,7 @@ export function adminRouter() {
       }),
       async (c) => {
         const { id } = c.req.valid('param');
-        const [row] = await c.var.deps.db
-          .update(apiKeys)
-          .set({ revokedAt: new Date() })
-          .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
-          .returning({ id: apiKeys.id });
-        if (!row) throw new AppError('not_found', `no active API key ${id}`);
+        if (!(await revokeApiKey(c.var.deps.db, id))) throw new AppError('not_found', `no active API key ${id}`);
         return c.body(null, 204);
       },
     );
