@@ -7,6 +7,7 @@ import { injectDeps, requestLogger, requireJsonBody } from './http/middleware.js
 import { createRouter } from './http/router.js';
 import { isUnavailable } from './http/unavailable.js';
 import { docsRouter } from './http/routes/docs.js';
+import { pagesRouter } from './pages/router.js';
 import { healthRouter } from './http/routes/health.js';
 import { adminRouter } from './http/routes/admin.js';
 import { policiesRouter } from './http/routes/policies.js';
@@ -14,12 +15,20 @@ import { settingsRouter } from './http/routes/settings.js';
 import { previewRouter } from './http/routes/preview.js';
 import { callbacksRouter } from './http/routes/callbacks.js';
 import { optOutsRouter } from './http/routes/opt-outs.js';
+import { agentWorkflowRouter } from './http/routes/agent-workflow.js';
+import { exemptionsRouter } from './http/routes/exemptions.js';
+import { webhooksRouter } from './http/routes/webhooks.js';
+import { publicRouter } from './http/routes/public.js';
+import { opsApiRouter, opsPagesRouter } from './http/routes/ops.js';
+import { httpMetrics } from './ops/metrics.js';
+import { smsInboundRouter } from './http/routes/sms-inbound.js';
 
 /** The HTTP app: no listening and no globals, so tests and the entry point build it the same way. */
 export function createApp(deps: AppDeps) {
   const app = createRouter();
 
   app.use(requestId({ headerName: 'x-request-id' }), injectDeps(deps), requestLogger);
+  app.use(httpMetrics);
   app.use(
     bodyLimit({
       maxSize: deps.config.BODY_LIMIT_BYTES,
@@ -28,13 +37,18 @@ export function createApp(deps: AppDeps) {
       },
     }),
   );
-  app.use('/v1/*', requireJsonBody);
+  // The SMS provider posts form-encoded webhooks; that route checks its own media type and signature.
+  app.use('/v1/*', (c, next) => (c.req.path.startsWith('/v1/webhooks/sms/') ? next() : requireJsonBody(c, next)));
 
   app.route('/', healthRouter());
   app.route('/', docsRouter());
-  for (const router of [adminRouter, policiesRouter, settingsRouter, previewRouter, callbacksRouter, optOutsRouter]) {
+  app.route('/', pagesRouter());
+  app.route('/v1', smsInboundRouter());
+  for (const router of [adminRouter, policiesRouter, settingsRouter, previewRouter, callbacksRouter, optOutsRouter, webhooksRouter, agentWorkflowRouter, exemptionsRouter, publicRouter]) {
     app.route('/v1', router());
   }
+  app.route('/v1', opsApiRouter());
+  app.route('/', opsPagesRouter(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'Bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {

@@ -44,6 +44,8 @@ const envSchema = z.object({
   /** Maintenance tick: restores lost wake-ups, expires leases, raises SLA events. */
   MAINTENANCE_INTERVAL_MS: z.coerce.number().int().min(200).default(10_000),
   OUTBOX_INTERVAL_MS: z.coerce.number().int().min(100).default(1000),
+  /** First webhook retry delay; it doubles per attempt (12 attempts span about 11 hours at 10 s). */
+  WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(10).default(10_000),
   CLAIM_LEASE_SECONDS: z.coerce.number().int().min(10).max(24 * 3600).default(600),
   /** Twilio (SMS_PROVIDER=twilio): API base is overridable so tests can point it at a local fake. */
   TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC followed by 32 hex digits').optional(),

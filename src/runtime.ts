@@ -20,7 +20,16 @@ export async function startRuntime(config: Config, logger: Logger, options: { mi
   const database = connectDatabase(config.DATABASE_URL, { max: config.DATABASE_POOL_SIZE });
   const redis = producerConnection(config.REDIS_URL);
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  // Producers fail fast when Redis is away; wait briefly for the first connection so a fresh
+  // process does not answer 503 to its first requests. If Redis stays down, /readyz says so.
+  await Promise.race([
+    new Promise((resolve) => redis.once('ready', resolve)),
+    new Promise((resolve) => setTimeout(resolve, 5000).unref()),
+  ]);
   const queues = createQueues(redis, config.QUEUE_PREFIX);
+  for (const queue of queues.all()) {
+    queue.on('error', (err) => logger.warn({ err: err.message, queue: queue.name }, 'queue redis error'));
+  }
   const deps: AppDeps = { config, db: database.db, redis, queues, logger, now: () => new Date() };
   return {
     deps,

@@ -32,10 +32,11 @@ export function isActive(status: CallbackStatus): status is ActiveStatus {
 }
 
 const TRANSITIONS: Record<CallbackStatus, readonly CallbackStatus[]> = {
-  awaiting_consent: ['scheduled', 'declined', 'expired', 'cancelled', 'suppressed'],
+  // An approved exemption (SPEC §5.1) ends a callback from any active state.
+  awaiting_consent: ['scheduled', 'declined', 'expired', 'cancelled', 'suppressed', 'exempted'],
   scheduled: ['scheduled', 'ready', 'cancelled', 'suppressed', 'exempted'],
-  ready: ['claimed', 'scheduled', 'cancelled', 'suppressed'],
-  claimed: ['ready', 'in_call', 'scheduled', 'cancelled', 'suppressed'],
+  ready: ['claimed', 'scheduled', 'cancelled', 'suppressed', 'exempted'],
+  claimed: ['ready', 'in_call', 'scheduled', 'cancelled', 'suppressed', 'exempted'],
   // An abusive call leaves the callback in_call until ops decide on the exemption.
   in_call: ['completed', 'scheduled', 'unreachable', 'exempted', 'suppressed', 'cancelled'],
   completed: [],

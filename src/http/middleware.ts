@@ -10,7 +10,11 @@ export const injectDeps = (deps: AppDeps) =>
     await next();
   });
 
-/** One structured line per request, carrying the request id; never the body or headers. */
+/** Paths that carry a customer's secret token: the token never reaches the logs. */
+const TOKEN_PATHS = /^(\/v|\/o|\/v1\/public\/offers)\/[^/]+/;
+export const loggablePath = (path: string) => path.replace(TOKEN_PATHS, '$1/:token');
+
+/** One structured line per request, carrying the request id; never the body, headers or tokens. */
 export const requestLogger = createMiddleware<AppEnv>(async (c, next) => {
   const started = performance.now();
   const logger = c.var.deps.logger.child({ requestId: c.var.requestId });
@@ -19,7 +23,7 @@ export const requestLogger = createMiddleware<AppEnv>(async (c, next) => {
   logger.info(
     {
       method: c.req.method,
-      path: c.req.path,
+      path: loggablePath(c.req.path),
       status: c.res.status,
       ms: Math.round((performance.now() - started) * 10) / 10,
     },

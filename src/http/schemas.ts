@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { CALLBACK_STATUSES } from '../domain/callback-state.js';
 import { TimeZoneSchema } from '../services/settings.js';
 
 /** RFC 3339 with an explicit offset (SPEC §3): "2026-01-15T12:00:00Z" or "...+08:00". */
@@ -30,3 +31,25 @@ export const PhoneSchema = z
   .openapi('Phone');
 
 export const IntervalSchema = z.object({ start: z.string(), end: z.string() }).openapi('Interval');
+
+/** The callback as every route returns it (more fields than listed are passed through). */
+export const CallbackSchema = z
+  .object({
+    id: z.uuid(),
+    status: z.enum(CALLBACK_STATUSES),
+    version: z.number().int(),
+    caseRef: z.string(),
+    category: z.string(),
+    round: z.number().int(),
+    phone: PhoneSchema,
+    timezones: z.array(z.string()),
+    scheduledFor: z.string().nullable(),
+    deadline: z.string(),
+    priority: z.number().int(),
+    attemptCount: z.number().int(),
+    outcome: z.string().nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .passthrough()
+  .openapi('Callback');

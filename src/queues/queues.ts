@@ -60,12 +60,13 @@ export interface Queues {
 
 export function createQueues(connection: ConnectionOptions, queuePrefix: string): Queues {
   const prefix = bullPrefix(queuePrefix);
-  const make = <T>(name: string, keep = { count: 1000 }) =>
-    new Queue<T>(name, { connection, prefix, defaultJobOptions: { removeOnComplete: keep, removeOnFail: { count: 5000 } } });
+  // Retention (removeOnComplete/removeOnFail) is set on the workers, not per job: it would be stored
+  // in every job's options, and a scheduled callback's wake-up should cost as little Redis as possible.
+  const make = <T>(name: string) => new Queue<T>(name, { connection, prefix });
   const due = make<DueJob>(QUEUE_NAMES.due);
-  const outbox = make<unknown>(QUEUE_NAMES.outbox, { count: 10 });
+  const outbox = make<unknown>(QUEUE_NAMES.outbox);
   const webhooks = make<WebhookJob>(QUEUE_NAMES.webhooks);
-  const maintenance = make<unknown>(QUEUE_NAMES.maintenance, { count: 10 });
+  const maintenance = make<unknown>(QUEUE_NAMES.maintenance);
   const sms = make<SmsJob>(QUEUE_NAMES.sms);
   const all = () => [due, outbox, webhooks, maintenance, sms] as Queue[];
   return {

@@ -15,6 +15,8 @@ import { callingRulesFor, findSlot } from './scheduling.js';
 import { callbackEventPayload, transition, type CallbackRow } from './transitions.js';
 import { enqueueWakeup } from './wakeups.js';
 import { dueJobId } from '../queues/queues.js';
+import { flushSms } from '../notify/sms.js';
+import { createOffer } from './consent.js';
 
 export const actorOf = (p: Principal) => (p.agentId ? `agent:${p.agentId}` : `${p.role}:${p.keyId}`);
 
@@ -125,7 +127,7 @@ async function caseFacts(db: Executor, caseRef: string, e164: string) {
  * nothing, and is removed at once where possible.
  */
 export async function createCallback(
-  deps: Pick<AppDeps, 'db' | 'queues' | 'config'>,
+  deps: Pick<AppDeps, 'db' | 'queues' | 'config' | 'logger'>,
   principal: Principal,
   input: CreateCallbackInput,
   now: Date,
@@ -208,24 +210,31 @@ export async function createCallback(
   const body = toCallbackResponse(row);
   const insert = (ex: Executor) => insertCallback(ex, row, { round, zones }, status === 'scheduled' ? 'callback.scheduled' : null);
 
+  const needsOffer = status === 'awaiting_consent';
   try {
-    if (!idem) {
+    if (!idem && !needsOffer) {
       await enqueueWakeup(deps.queues, row, now);
       await insert(db);
       return { status: 201, body };
     }
-    return await db.transaction(async (tx) => {
-      const [claimed] = await tx
-        .insert(idempotencyKeys)
-        .values({ scope: idem.scope, key: idem.key, requestHash: idem.hash, status: 201, response: body })
-        .onConflictDoNothing()
-        .returning({ key: idempotencyKeys.key });
-      // A concurrent request with the same key committed first: answer as it did.
-      if (!claimed) return (await replay(tx, idem))!;
+    const result = await db.transaction(async (tx) => {
+      if (idem) {
+        const [claimed] = await tx
+          .insert(idempotencyKeys)
+          .values({ scope: idem.scope, key: idem.key, requestHash: idem.hash, status: 201, response: body })
+          .onConflictDoNothing()
+          .returning({ key: idempotencyKeys.key });
+        // A concurrent request with the same key committed first: answer as it did.
+        if (!claimed) return { response: (await replay(tx, idem))!, smsId: null };
+      }
       await enqueueWakeup(deps.queues, row, now);
       await insert(tx);
-      return { status: 201, body };
+      // SPEC §8: the customer is asked first; the offer and its SMS commit with the callback.
+      const offer = needsOffer ? await createOffer(tx, row, deps, now) : null;
+      return { response: { status: 201, body }, smsId: offer?.smsId ?? null };
     });
+    if (result.smsId) await flushSms(deps, [result.smsId]);
+    return result.response;
   } catch (err) {
     await deps.queues.due.remove(dueJobId(row.id, row.version)).catch(() => {});
     if ((err as { constraint_name?: string }).constraint_name === 'callbacks_active_case_uq') {

@@ -1,18 +1,15 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { callbacks } from '../db/schema/index.js';
-import { earliestPermitted, isPermitted } from '../domain/calling-rules.js';
-import type { Phone } from '../domain/phone.js';
+import { isPermitted } from '../domain/calling-rules.js';
 import type { Queues } from '../queues/queues.js';
-import { isOptedOutOfCalls } from './callbacks.js';
-import { callingRulesFor } from './scheduling.js';
+import { backToScheduled, callingInputOfRow, nextPermittedOrRecheck } from './callback-rules.js';
+import { buildCallingRules, capWindowStart } from './scheduling.js';
+import { loadSetting } from './settings.js';
 import { transition } from './transitions.js';
-import { enqueueWakeup } from './wakeups.js';
 
 export type DispatchOutcome = 'ready' | 'rescheduled' | 'suppressed' | 'stale';
 
-/** When no permitted time is found in the search horizon, look again after this long. */
-const RECHECK_MS = 3600_000;
 const ACTOR = 'system:dispatcher';
 
 /**
@@ -25,38 +22,42 @@ export async function dispatchDue(
   now: Date,
 ): Promise<DispatchOutcome> {
   const { db } = deps;
-  const [row] = await db.select().from(callbacks).where(eq(callbacks.id, job.callbackId));
-  if (!row || row.status !== 'scheduled' || row.version !== job.version) return 'stale';
+  // One round trip for everything the decision needs: the callback, its opt-out, its recent attempts.
+  const [found] = await db
+    .select({
+      row: callbacks,
+      // Written out with table names: drizzle leaves columns unqualified in a one-table select.
+      optedOut: sql<boolean>`exists (select 1 from opt_outs o where o.phone_e164 = callbacks.phone_e164 and o.scope <> 'sms')`,
+      attemptTimes: sql<string[] | null>`(select array_agg(a.started_at::text) from attempts a
+        where a.phone_e164 = callbacks.phone_e164 and a.started_at > ${capWindowStart(now).toISOString()}::timestamptz)`,
+    })
+    .from(callbacks)
+    .where(eq(callbacks.id, job.callbackId));
+  if (!found || found.row.status !== 'scheduled' || found.row.version !== job.version) return 'stale';
+  const { row } = found;
 
-  const guard = { from: ['scheduled' as const], version: job.version, actor: ACTOR };
-  if (await isOptedOutOfCalls(db, row.phoneE164)) {
-    const moved = await db.transaction((tx) =>
-      transition(tx, row.id, 'suppressed', { ...guard, details: { reason: 'opt_out' }, set: { scheduledFor: null } }),
-    );
+  // Each change is one conditional statement (see transition()), so no explicit transaction is needed.
+  const guard = { from: ['scheduled' as const], version: job.version, current: row, actor: ACTOR };
+  if (found.optedOut) {
+    const moved = await transition(db, row.id, 'suppressed', { ...guard, details: { reason: 'opt_out' }, set: { scheduledFor: null } });
     return moved ? 'suppressed' : 'stale';
   }
 
-  const phone: Phone = { e164: row.phoneE164, country: row.phoneCountry, type: row.phoneType as Phone['type'] };
-  const preferredWindows = row.preferredWindows?.map((w) => ({ start: Date.parse(w.start), end: Date.parse(w.end) })) ?? null;
-  const rules = await callingRulesFor(db, { phone, zones: row.timezones, notBefore: row.notBefore, preferredWindows }, now);
-
+  const settings = await loadSetting(db, 'calling');
+  const rules = buildCallingRules(settings, callingInputOfRow(row), (found.attemptTimes ?? []).map((t) => Date.parse(t)));
   if (isPermitted(rules, now.getTime())) {
-    const moved = await db.transaction((tx) =>
-      transition(tx, row.id, 'ready', { ...guard, details: { lateMs: now.getTime() - (row.scheduledFor?.getTime() ?? now.getTime()) } }),
-    );
+    const lateMs = now.getTime() - (row.scheduledFor?.getTime() ?? now.getTime());
+    const moved = await transition(db, row.id, 'ready', { ...guard, details: { lateMs } });
     return moved ? 'ready' : 'stale';
   }
 
-  const next = earliestPermitted(rules, now.getTime());
-  const scheduledFor = new Date(next ?? now.getTime() + RECHECK_MS);
-  const moved = await db.transaction(async (tx) => {
-    const result = await transition(tx, row.id, 'scheduled', {
+  const next = nextPermittedOrRecheck(rules, now.getTime());
+  const moved = await db.transaction((tx) =>
+    backToScheduled(tx, deps.queues, row, next.at, {
       ...guard,
-      details: { reason: next === null ? 'no_permitted_time_found' : 'not_permitted_now', scheduledFor: scheduledFor.toISOString() },
-      set: { scheduledFor },
-    });
-    if (result) await enqueueWakeup(deps.queues, result.row, now);
-    return result;
-  });
+      details: { reason: next.found ? 'not_permitted_now' : 'no_permitted_time_found' },
+      now,
+    }),
+  );
   return moved ? 'rescheduled' : 'stale';
 }

@@ -1,5 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
-import type { Database } from '../db/client.js';
+import type { Database, Executor } from '../db/client.js';
 import { optOuts, outbox } from '../db/schema/index.js';
 import { suppressActiveCallbacks } from './callbacks.js';
 
@@ -18,7 +18,7 @@ export const toOptOutResponse = (row: typeof optOuts.$inferSelect) => ({
  * of the number unless only texts were refused: no due job can dispatch them afterwards.
  */
 export async function registerOptOut(
-  db: Database,
+  db: Executor,
   input: { e164: string; scope: OptOutScope; source: string; actor: string },
 ) {
   return db.transaction(async (tx) => {

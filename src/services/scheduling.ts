@@ -4,7 +4,7 @@ import { attempts } from '../db/schema/index.js';
 import { earliestPermitted, nextIntervals, type CallingRules } from '../domain/calling-rules.js';
 import type { Interval } from '../domain/intervals.js';
 import type { Phone } from '../domain/phone.js';
-import { legalHoursOf, loadSetting } from './settings.js';
+import { legalHoursOf, loadSetting, type CallingSettings } from './settings.js';
 
 const WEEK_MS = 7 * 24 * 3600_000;
 
@@ -14,28 +14,39 @@ export interface Slot {
   withinDeadline: boolean;
 }
 
-/** Everything that decides when this number may be called, read from settings and past attempts. */
-export async function callingRulesFor(
-  db: Executor,
-  input: { phone: Phone; zones: string[]; notBefore: Date; preferredWindows: Interval[] | null },
-  now: Date,
-): Promise<CallingRules> {
-  const [settings, past] = await Promise.all([
-    loadSetting(db, 'calling'),
-    db
-      .select({ startedAt: attempts.startedAt })
-      .from(attempts)
-      .where(and(eq(attempts.phoneE164, input.phone.e164), gt(attempts.startedAt, new Date(now.getTime() - WEEK_MS)))),
-  ]);
+export interface CallingInput {
+  phone: Phone;
+  zones: string[];
+  notBefore: Date;
+  preferredWindows: Interval[] | null;
+}
+
+/** The attempts that can still count against the caps at `now` (the weekly cap looks back 7 days). */
+export const capWindowStart = (now: Date) => new Date(now.getTime() - WEEK_MS);
+
+/** Pure: the calling rules from the settings and the past attempts to this number. */
+export function buildCallingRules(settings: CallingSettings, input: CallingInput, attemptTimes: number[]): CallingRules {
   return {
     zones: input.zones,
     legalHours: legalHoursOf(settings, input.phone.country),
     center: settings.center,
     preferredWindows: input.preferredWindows,
     caps: settings.caps,
-    attemptTimes: past.map((a) => a.startedAt.getTime()),
+    attemptTimes,
     notBefore: input.notBefore.getTime(),
   };
+}
+
+/** Everything that decides when this number may be called, read from settings and past attempts. */
+export async function callingRulesFor(db: Executor, input: CallingInput, now: Date): Promise<CallingRules> {
+  const [settings, past] = await Promise.all([
+    loadSetting(db, 'calling'),
+    db
+      .select({ startedAt: attempts.startedAt })
+      .from(attempts)
+      .where(and(eq(attempts.phoneE164, input.phone.e164), gt(attempts.startedAt, capWindowStart(now)))),
+  ]);
+  return buildCallingRules(settings, input, past.map((a) => a.startedAt.getTime()));
 }
 
 /** The honest answer to "when can we call?": the earliest permitted time and whether it meets the deadline. */

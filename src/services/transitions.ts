@@ -1,4 +1,4 @@
-import { and, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Executor } from '../db/client.js';
 import { callbackEvents, callbacks, outbox } from '../db/schema/index.js';
 import type { CallbackStatus } from '../domain/callback-state.js';
@@ -27,6 +27,12 @@ export function callbackEventPayload(row: CallbackRow): Record<string, unknown> 
   };
 }
 
+function notification(row: CallbackRow, from: CallbackStatus | null, event?: string) {
+  const name = event ?? (from !== row.status ? NOTIFY[row.status] : undefined);
+  return name ? { event: name, payload: callbackEventPayload(row) } : null;
+}
+
+/** The timeline row and, for a notifying change, the outbox row: one statement, so both or neither. */
 export async function recordEvent(
   db: Executor,
   row: CallbackRow,
@@ -35,9 +41,14 @@ export async function recordEvent(
   details: Record<string, unknown> = {},
   event?: string,
 ): Promise<void> {
-  await db.insert(callbackEvents).values({ callbackId: row.id, actor, fromStatus: from, toStatus: row.status, details });
-  const name = event ?? (from !== row.status ? NOTIFY[row.status] : undefined);
-  if (name) await db.insert(outbox).values({ event: name, payload: callbackEventPayload(row) });
+  const timeline = db.insert(callbackEvents).values({ callbackId: row.id, actor, fromStatus: from, toStatus: row.status, details });
+  const notify = notification(row, from, event);
+  if (!notify) {
+    await timeline;
+    return;
+  }
+  const ev = db.$with('ev').as(timeline.returning({ id: callbackEvents.id }));
+  await db.with(ev).insert(outbox).values(notify);
 }
 
 export interface TransitionOptions {
@@ -45,16 +56,19 @@ export interface TransitionOptions {
   from?: CallbackStatus[];
   /** Only if the row still has this version: a stale job or request changes nothing. */
   version?: number;
-  set?: Partial<Omit<typeof callbacks.$inferInsert, 'id' | 'status' | 'version'>>;
+  /** The row as the caller read it; saves reading it again. */
+  current?: CallbackRow;
+  set?: Partial<Omit<CallbackRow, 'id' | 'status' | 'version'>>;
   actor: string;
   details?: Record<string, unknown>;
   event?: string;
 }
 
 /**
- * Moves one callback to `to` with a conditional UPDATE, bumps its version and appends the timeline
- * (and outbox) rows. Returns null when the callback was not in an allowed state: the caller decides
- * whether that is an error or a harmless repeat.
+ * Moves one callback to `to`: one statement updates it conditional on the version read (and bumps
+ * the version) and appends the timeline and outbox rows only if the update matched. Returns null
+ * when the callback was not in an allowed state or changed meanwhile: the caller decides whether
+ * that is an error or a harmless repeat.
  */
 export async function transition(
   db: Executor,
@@ -62,28 +76,31 @@ export async function transition(
   to: CallbackStatus,
   options: TransitionOptions,
 ): Promise<{ row: CallbackRow; from: CallbackStatus } | null> {
-  const from = options.from ?? statusesLeadingTo(to);
-  // Locking the row in a subquery gives the status it had before this UPDATE, in one statement.
-  const previous = db
-    .select({ id: callbacks.id, status: callbacks.status })
-    .from(callbacks)
-    .where(eq(callbacks.id, id))
-    .for('update')
-    .as('previous');
-  const [updated] = await db
+  const current = options.current ?? (await db.select().from(callbacks).where(eq(callbacks.id, id)))[0];
+  if (!current) return null;
+  const allowed = options.from ?? statusesLeadingTo(to);
+  if (!allowed.includes(current.status)) return null;
+  if (options.version !== undefined && current.version !== options.version) return null;
+
+  const row: CallbackRow = { ...current, ...options.set, status: to, version: current.version + 1, updatedAt: new Date() };
+  const update = db
     .update(callbacks)
-    .set({ ...options.set, status: to, version: sql`${callbacks.version} + 1`, updatedAt: new Date() })
-    .from(previous)
-    .where(
-      and(
-        eq(callbacks.id, previous.id),
-        inArray(previous.status, from),
-        options.version === undefined ? undefined : eq(callbacks.version, options.version),
-      ),
-    )
-    .returning({ ...getTableColumns(callbacks), previousStatus: previous.status });
-  if (!updated) return null;
-  const { previousStatus, ...row } = updated;
-  await recordEvent(db, row, previousStatus, options.actor, options.details, options.event);
-  return { row, from: previousStatus };
+    .set({ ...options.set, status: to, version: row.version, updatedAt: row.updatedAt })
+    .where(and(eq(callbacks.id, id), eq(callbacks.version, current.version), eq(callbacks.status, current.status)))
+    .returning({ id: callbacks.id });
+  const notify = notification(row, current.status, options.event);
+  const details = JSON.stringify(options.details ?? {});
+  // Drizzle's INSERT ... SELECT wants every column, so the two dependent inserts are written out.
+  const result = await db.execute<{ id: string }>(sql`
+    with moved as (${update.getSQL()}),
+    ev as (
+      insert into callback_events (callback_id, actor, from_status, to_status, details)
+      select id, ${options.actor}, ${current.status}::callback_status, ${to}::callback_status, ${details}::jsonb from moved
+    )${
+      notify
+        ? sql`, ob as (insert into outbox (event, payload) select ${notify.event}, ${JSON.stringify(notify.payload)}::jsonb from moved)`
+        : sql``
+    }
+    select id from moved`);
+  return result.length > 0 ? { row, from: current.status } : null;
 }

@@ -170,6 +170,20 @@ describe('eligibility (SPEC §4)', () => {
   });
 });
 
+describe('consent (SPEC §8)', () => {
+  it('asks the customer first: awaiting_consent, an offer and its SMS, no wake-up yet', async () => {
+    await t.request('PUT', '/v1/policies/consented', { key: admin, body: { enabled: true, consent: 'required' } });
+    const res = await t.request('POST', '/v1/callbacks', { key: agent, body: body({ category: 'consented', phone: '+1 212 555 0166' }) });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ status: 'awaiting_consent', scheduledFor: null });
+    const offers = await t.sql`select phone_e164, answered_at from consent_offers where callback_id = ${res.body.id}`;
+    expect(offers).toEqual([{ phone_e164: '+12125550166', answered_at: null }]);
+    const sms = await t.sql`select purpose, to_e164 from sms_messages where callback_id = ${res.body.id}`;
+    expect(sms).toEqual([{ purpose: 'consent_offer', to_e164: '+12125550166' }]);
+    expect(await t.runtime.queues.due.getJob(dueJobId(res.body.id, res.body.version))).toBeUndefined();
+  });
+});
+
 describe('idempotency', () => {
   it('replays the same response for the same key and body, and refuses another body', async () => {
     const b = body();

@@ -11,7 +11,7 @@ import {
 } from '../../services/callbacks.js';
 import { AppError, problemResponses } from '../errors.js';
 import { ALL_STAFF, createRouter, jsonBody, jsonResponse, staffRoute } from '../router.js';
-import { Instant, PhoneFields, PhoneSchema, PreferredWindows } from '../schemas.js';
+import { CallbackSchema, Instant, PhoneFields, PreferredWindows } from '../schemas.js';
 
 const CaseRef = z.string().min(1).max(64).regex(/^[\x21-\x7E]+$/, 'printable ASCII without spaces');
 
@@ -40,26 +40,6 @@ const CreateCallback = z
   .strict()
   .openapi('CreateCallback');
 
-const CallbackSchema = z
-  .object({
-    id: z.uuid(),
-    status: z.enum(CALLBACK_STATUSES),
-    version: z.number().int(),
-    caseRef: z.string(),
-    category: z.string(),
-    round: z.number().int(),
-    phone: PhoneSchema,
-    timezones: z.array(z.string()),
-    scheduledFor: z.string().nullable(),
-    deadline: z.string(),
-    priority: z.number().int(),
-    attemptCount: z.number().int(),
-    outcome: z.string().nullable(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-  })
-  .passthrough()
-  .openapi('Callback');
 
 const CallbackDetail = CallbackSchema.extend({
   attempts: z.array(z.object({ id: z.string(), number: z.number().int(), startedAt: z.string() }).passthrough()),

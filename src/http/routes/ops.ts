@@ -1,0 +1,168 @@
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { HonoAdapter } from '@bull-board/hono';
+import { serveStatic } from '@hono/node-server/serve-static';
+import { Hono, type Context } from 'hono';
+import { createMiddleware } from 'hono/factory';
+import type { AppDeps, AppEnv } from '../context.js';
+import { AppError } from '../errors.js';
+import { requireRole } from '../middleware.js';
+import { createRouter, jsonBody, jsonResponse, staffRoute } from '../router.js';
+import { findPrincipal } from '../../services/api-keys.js';
+import { getCallback } from '../../services/callbacks.js';
+import { loadSetting } from '../../services/settings.js';
+import { AlertSettingsSchema, loadAlertSettings, saveAlertSettings } from '../../ops/alerts.js';
+import { CallbackPage, DashboardPage, LoginPage, MessagePage, PAGE_CSP } from '../../ops/dashboard.js';
+import { metricsResponse } from '../../ops/metrics.js';
+import { OverviewSchema, computeOverview } from '../../ops/overview.js';
+import { OPS_ROLES, csrfProtection, endSession, requireOpsSession, safeNext, startSession } from '../../ops/session.js';
+
+/** `GET /v1/ops/overview` and the alert thresholds, in the OpenAPI document like every JSON route. */
+export function opsApiRouter() {
+  return createRouter()
+    .openapi(
+      staffRoute(OPS_ROLES, {
+        method: 'get',
+        path: '/ops/overview',
+        tags: ['ops'],
+        summary: 'The figures of the ops dashboard',
+        description:
+          'Rolling periods ending now (24 h, 7 d). Active callbacks are counted as they are now, terminal ones by when they reached ' +
+          'that state. SLA at risk: active callbacks (awaiting_consent excluded: it has promised nothing yet) whose deadline is within ' +
+          'the next 2 h; breached: active callbacks past their deadline, plus callbacks marked breached in the period. Answer rate: ' +
+          'connected ÷ attempts with a result. Verification rate: verification sessions the customer verified ÷ connected attempts.',
+        responses: { 200: jsonResponse(OverviewSchema, 'Dashboard figures') },
+      }),
+      async (c) => c.json(await computeOverview(c.var.deps.db, c.var.deps.now()), 200),
+    )
+    .openapi(
+      staffRoute(['admin'], {
+        method: 'get',
+        path: '/settings/alerts',
+        tags: ['settings'],
+        summary: 'Alert thresholds',
+        responses: { 200: jsonResponse(AlertSettingsSchema, 'Alert settings') },
+      }),
+      async (c) => c.json(await loadAlertSettings(c.var.deps.db), 200),
+    )
+    .openapi(
+      staffRoute(['admin'], {
+        method: 'put',
+        path: '/settings/alerts',
+        tags: ['settings'],
+        summary: 'Replace the alert thresholds (omitted fields take their defaults)',
+        request: { body: jsonBody(AlertSettingsSchema) },
+        responses: { 200: jsonResponse(AlertSettingsSchema, 'Alert settings') },
+      }),
+      async (c) => {
+        const value = c.req.valid('json');
+        await saveAlertSettings(c.var.deps.db, value);
+        return c.json(value, 200);
+      },
+    );
+}
+
+const QUEUES_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  // bull-board's React UI sets style attributes; its Google Fonts link is refused (no external assets).
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'self'",
+].join('; ');
+
+const securityHeaders = (csp: string) =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    await next();
+    c.header('content-security-policy', csp);
+    c.header('x-content-type-options', 'nosniff');
+    c.header('referrer-policy', 'no-referrer');
+    c.header('x-frame-options', 'DENY');
+    if (!c.res.headers.has('cache-control')) c.header('cache-control', 'no-store');
+  });
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+async function loginForm(c: Context<AppEnv>) {
+  const body = await c.req.parseBody();
+  const next = safeNext(body.next);
+  const key = typeof body.key === 'string' ? body.key.trim() : '';
+  const principal = key ? await findPrincipal(c.var.deps.db, key) : null;
+  if (!principal || !OPS_ROLES.includes(principal.role)) {
+    const error = principal ? 'This key is valid but its role is not ops or admin.' : 'This key is not valid (or has been revoked).';
+    return c.html(LoginPage({ next, error }), principal ? 403 : 401);
+  }
+  await startSession(c, principal);
+  c.var.logger.info({ keyId: principal.keyId, role: principal.role }, 'ops login');
+  return c.redirect(next, 303);
+}
+
+/** bull-board for every queue of this deployment, with its assets served from @bull-board/ui. */
+function queuesBoard(deps: AppDeps) {
+  const adapter = new HonoAdapter(serveStatic);
+  adapter.setBasePath('/ops/queues');
+  createBullBoard({
+    queues: deps.queues.all().map((q) => new BullMQAdapter(q)),
+    // @bull-board/hono 9.10.1 carries its own @bull-board/api 9.10.1, whose class types differ from
+    // 9.10.2's only in private members; the runtime contract is the same.
+    serverAdapter: adapter as unknown as Parameters<typeof createBullBoard>[0]['serverAdapter'],
+    options: { uiConfig: { boardTitle: 'secondcall queues', miscLinks: [{ text: 'Ops dashboard', url: '/ops' }] } },
+  });
+  return adapter.registerPlugin();
+}
+
+/**
+ * The ops pages (`/ops`, `/ops/callbacks/{id}`, `/ops/queues`), their login, and `/metrics` when
+ * it is served on the main port. Outside the OpenAPI document: they are HTML, not the JSON API.
+ */
+export function opsPagesRouter(deps: AppDeps) {
+  const router = new Hono<AppEnv>();
+  router.use('/ops', securityHeaders(PAGE_CSP));
+  router.use('/ops/login', securityHeaders(PAGE_CSP));
+  router.use('/ops/logout', securityHeaders(PAGE_CSP));
+  router.use('/ops/callbacks/*', securityHeaders(PAGE_CSP));
+  router.use('/ops/queues', securityHeaders(QUEUES_CSP));
+  router.use('/ops/queues/*', securityHeaders(QUEUES_CSP));
+
+  router.get('/ops/login', (c) => c.html(LoginPage({ next: safeNext(c.req.query('next')) })));
+  router.post('/ops/login', csrfProtection, loginForm);
+  router.post('/ops/logout', csrfProtection, (c) => {
+    endSession(c);
+    return c.redirect('/ops/login', 303);
+  });
+
+  router.get('/ops', requireOpsSession, async (c) => {
+    const { db, now } = c.var.deps;
+    const [overview, alerts] = await Promise.all([computeOverview(db, now()), loadAlertSettings(db)]);
+    return c.html(DashboardPage({ overview, alerts, role: c.var.principal.role }));
+  });
+
+  router.get('/ops/callbacks/:id', requireOpsSession, async (c) => {
+    const id = c.req.param('id');
+    const missing = () => c.html(MessagePage({ title: 'No such callback', message: `There is no callback ${id}.` }), 404);
+    if (!UUID.test(id)) return missing();
+    const { db } = c.var.deps;
+    const [callback, calling] = await Promise.all([
+      getCallback(db, id).catch((err: unknown) => {
+        if (err instanceof AppError && err.code === 'not_found') return null;
+        throw err;
+      }),
+      loadSetting(db, 'calling'),
+    ]);
+    return callback ? c.html(CallbackPage({ callback, timezone: calling.center.timezone })) : missing();
+  });
+
+  router.use('/ops/queues', requireOpsSession);
+  router.use('/ops/queues/*', requireOpsSession);
+  router.route('/ops/queues', queuesBoard(deps));
+
+  // With METRICS_PORT set, /metrics lives on that port only (startMetricsServer) and is 404 here.
+  if (deps.config.METRICS_PORT === undefined) {
+    router.get('/metrics', requireRole(...OPS_ROLES), (c) => metricsResponse(c, c.var.deps));
+  }
+  return router;
+}
