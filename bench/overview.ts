@@ -6,7 +6,7 @@
  *    existing indexes only and with the indexes this module proposes, and EXPLAINs every query;
  *  - POST /v1/callbacks latency and throughput on the empty database and on the seeded one
  *    (target: no more than 20 % slower).
- * Run: npx tsx bench/overview.ts [callbacks=1000000] [overviewRequests=50] [createSeconds=8] [rounds=3]
+ * Run: npx tsx bench/overview.ts [callbacks=1000000] [overviewRequests=50] [createSeconds=5] [rounds=5]
  */
 import { pathToFileURL } from 'node:url';
 import { sql, type SQL } from 'drizzle-orm';
@@ -265,20 +265,24 @@ type CreateFigures = Awaited<ReturnType<typeof measureCreate>>;
 
 const median = (values: number[]) => percentile(values, 50);
 
-/** The median of each figure over the rounds: the machine is shared, so one round can be unlucky. */
-function medianOf(runs: CreateFigures[]) {
+/**
+ * Each figure over the rounds, as the median and as the best round. The machine is shared (two
+ * cores, other test suites running), so a round can be slowed by something else entirely: the
+ * best round is what the code can do, the median what this run saw.
+ */
+function summarize(runs: CreateFigures[]) {
+  const seqP50 = runs.map((r) => r.sequential.p50Ms);
+  const seqP95 = runs.map((r) => r.sequential.p95Ms);
+  const rps = runs.map((r) => r.concurrent10.requestsPerSecond);
   return {
     rounds: runs.length,
-    sequentialP50Ms: median(runs.map((r) => r.sequential.p50Ms)),
-    sequentialP95Ms: median(runs.map((r) => r.sequential.p95Ms)),
-    requestsPerSecond: median(runs.map((r) => r.concurrent10.requestsPerSecond)),
-    concurrentP50Ms: median(runs.map((r) => r.concurrent10.p50Ms)),
-    concurrentP99Ms: median(runs.map((r) => r.concurrent10.p99Ms)),
+    median: { sequentialP50Ms: median(seqP50), sequentialP95Ms: median(seqP95), requestsPerSecond: median(rps) },
+    best: { sequentialP50Ms: Math.min(...seqP50), sequentialP95Ms: Math.min(...seqP95), requestsPerSecond: Math.max(...rps) },
     runs,
   };
 }
 
-export async function benchOverview(callbacks = 1_000_000, overviewRequests = 50, createSeconds = 8, rounds = 3) {
+export async function benchOverview(callbacks = 1_000_000, overviewRequests = 50, createSeconds = 5, rounds = 5) {
   // Two databases side by side: create-callback is measured on both in alternation, so a busy
   // moment on the machine hits both sides rather than one.
   const empty = await prepare();
@@ -309,12 +313,25 @@ export async function benchOverview(callbacks = 1_000_000, overviewRequests = 50
     const seededRuns: CreateFigures[] = [];
     for (let round = 1; round <= rounds; round++) {
       console.log(`create-callback, round ${round} of ${rounds}...`);
-      emptyRuns.push(await measureCreate(empty.url, empty.agent, `empty${round}`, createSeconds));
-      seededRuns.push(await measureCreate(seeded.url, seeded.agent, `seeded${round}`, createSeconds));
+      // Alternate which side goes first, so neither always runs right after the other's load.
+      const empty1 = () => measureCreate(empty.url, empty.agent, `empty${round}`, createSeconds);
+      const seeded1 = () => measureCreate(seeded.url, seeded.agent, `seeded${round}`, createSeconds);
+      if (round % 2) {
+        emptyRuns.push(await empty1());
+        seededRuns.push(await seeded1());
+      } else {
+        seededRuns.push(await seeded1());
+        emptyRuns.push(await empty1());
+      }
     }
-    const createEmpty = medianOf(emptyRuns);
-    const createSeeded = medianOf(seededRuns);
+    const createEmpty = summarize(emptyRuns);
+    const createSeeded = summarize(seededRuns);
     const slowdown = (base: number, value: number) => Number((value / base - 1).toFixed(3));
+    const slowdowns = (of: 'median' | 'best') => ({
+      sequentialP50: slowdown(createEmpty[of].sequentialP50Ms, createSeeded[of].sequentialP50Ms),
+      sequentialP95: slowdown(createEmpty[of].sequentialP95Ms, createSeeded[of].sequentialP95Ms),
+      throughput: slowdown(createSeeded[of].requestsPerSecond, createEmpty[of].requestsPerSecond),
+    });
 
     const results = {
       callbacks,
@@ -332,11 +349,7 @@ export async function benchOverview(callbacks = 1_000_000, overviewRequests = 50
         targetMaxSlowdown: 0.2,
         emptyDatabase: createEmpty,
         seededDatabase: createSeeded,
-        slowdown: {
-          sequentialP50: slowdown(createEmpty.sequentialP50Ms, createSeeded.sequentialP50Ms),
-          sequentialP95: slowdown(createEmpty.sequentialP95Ms, createSeeded.sequentialP95Ms),
-          throughput: slowdown(createSeeded.requestsPerSecond, createEmpty.requestsPerSecond),
-        },
+        slowdown: { median: slowdowns('median'), best: slowdowns('best') },
       },
     };
     const path = writeResults('overview', results);
@@ -344,9 +357,14 @@ export async function benchOverview(callbacks = 1_000_000, overviewRequests = 50
       { measure: 'overview p95 ms, empty db', value: overviewEmpty.p95Ms },
       { measure: 'overview p95 ms, existing indexes', value: overviewWithout.p95Ms },
       { measure: 'overview p95 ms, proposed indexes', value: overviewWith.p95Ms },
-      { measure: 'create p50 ms, empty → seeded', value: `${createEmpty.sequentialP50Ms} → ${createSeeded.sequentialP50Ms}` },
-      { measure: 'create p95 ms, empty → seeded', value: `${createEmpty.sequentialP95Ms} → ${createSeeded.sequentialP95Ms}` },
-      { measure: 'create req/s (10 clients), empty → seeded', value: `${createEmpty.requestsPerSecond} → ${createSeeded.requestsPerSecond}` },
+      ...(['median', 'best'] as const).flatMap((of) => [
+        { measure: `create p50 ms (${of}), empty → seeded`, value: `${createEmpty[of].sequentialP50Ms} → ${createSeeded[of].sequentialP50Ms}` },
+        { measure: `create p95 ms (${of}), empty → seeded`, value: `${createEmpty[of].sequentialP95Ms} → ${createSeeded[of].sequentialP95Ms}` },
+        {
+          measure: `create req/s, 10 clients (${of}), empty → seeded`,
+          value: `${createEmpty[of].requestsPerSecond} → ${createSeeded[of].requestsPerSecond}`,
+        },
+      ]),
     ]);
     for (const [name, plan] of Object.entries(plansWith)) {
       if (plan.seqScans.length > 0) console.log(`  ${name}: ${plan.seqScans.join(', ')} (${plan.ms} ms)`);

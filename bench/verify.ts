@@ -7,7 +7,7 @@
  * share the server's event loop. Requests alternate between an unknown number and a number with a
  * live session and a wrong code; each known number gets at most 4 wrong codes, so none locks and
  * every request does the same work. Rate limits run (Redis round trips included) with limits
- * raised so nothing is refused.  Run: npx tsx bench/verify.ts [seconds] [connections] [rounds] [--redis-autopipelining]
+ * raised so nothing is refused.  Run: npx tsx bench/verify.ts [seconds] [connections] [rounds]
  */
 import { fork } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -229,7 +229,7 @@ async function inProcess(seconds: number, concurrency: number, work: (i: number)
   return { perSecond: Math.round(latencies.length / seconds), p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)) };
 }
 
-export async function benchVerify(seconds = 10, connections = 32, roundCount = 3, autoPipelining = false) {
+export async function benchVerify(seconds = 10, connections = 32, roundCount = 3) {
   const loadAverageAtStart = loadavg().map(round3);
   const t = await startStack({
     DATABASE_POOL_SIZE: '20',
@@ -237,11 +237,6 @@ export async function benchVerify(seconds = 10, connections = 32, roundCount = 3
     RATE_LIMIT_PHONE_PER_HOUR: '1000000000',
   });
   await t.key('agent', { id: 'bench-agent', displayName: 'Bench Agent' });
-  if (autoPipelining) {
-    // Experiment: ioredis reads this option per command, so the API's Redis connection batches the
-    // rate-limit commands of concurrent requests into one write (see the report).
-    (t.runtime.redis.options as { enableAutoPipelining?: boolean }).enableAutoPipelining = true;
-  }
   await seedSessions(t, KNOWN_SESSIONS);
 
   const bare = new Hono().post('/bare', async (c) => {
@@ -269,19 +264,27 @@ export async function benchVerify(seconds = 10, connections = 32, roundCount = 3
 
   // The machine is shared (2 cores, PostgreSQL and Redis included): bare and verify phases
   // alternate for several rounds, and the round with the highest verify throughput is reported.
-  const rounds: { bare: PhaseResult; verify: PhaseResult; loadAverage: number[]; cpuMsPerRequest: Record<string, number> }[] = [];
+  const rounds: {
+    bare: PhaseResult;
+    verify: PhaseResult;
+    loadAverage: number[];
+    cpuMsPerRequest: Record<string, number>;
+    bareCpuMsPerRequest: Record<string, number>;
+  }[] = [];
   const database = new URL(t.config.DATABASE_URL).pathname.slice(1);
   const direct: Record<string, { perSecond: number; p50Ms: number; p99Ms: number }> = {};
   try {
     await phase({ url: `${bareServer.url}/bare`, mode: 'bare', seconds: 2, knownOffset: 0, unknownOffset: 0 });
     await verifyPhase(3);
     for (let round = 0; round < roundCount; round++) {
+      const bareBefore = cpuSeconds(database, child.pid!);
       const bareResult = await phase({ url: `${bareServer.url}/bare`, mode: 'bare', seconds, knownOffset: 0, unknownOffset: 0 });
+      const bareCpu = cpuDelta(bareBefore, cpuSeconds(database, child.pid!), bareResult.byKind.bare!.count);
       const before = cpuSeconds(database, child.pid!);
       const verifyResult = await verifyPhase(seconds);
       const after = cpuSeconds(database, child.pid!);
       const requests = verifyResult.byKind.known!.count + verifyResult.byKind.unknown!.count;
-      rounds.push({ bare: bareResult, verify: verifyResult, loadAverage: loadavg().map(round3), cpuMsPerRequest: cpuDelta(before, after, requests) });
+      rounds.push({ bare: bareResult, verify: verifyResult, loadAverage: loadavg().map(round3), cpuMsPerRequest: cpuDelta(before, after, requests), bareCpuMsPerRequest: bareCpu });
     }
 
     const deps = t.runtime.deps;
@@ -301,14 +304,13 @@ export async function benchVerify(seconds = 10, connections = 32, roundCount = 3
 
   const best = rounds.reduce((a, b) => (b.verify.requestsPerSecond > a.verify.requestsPerSecond ? b : a));
   const results = { bare: best.bare, verify: best.verify };
-  const cpuMsPerCheck = best.cpuMsPerRequest;
+  const cpuMsPerRequest = { verify: best.cpuMsPerRequest, bare: best.bareCpuMsPerRequest };
   const known = results.verify!.byKind.known!;
   const unknown = results.verify!.byKind.unknown!;
   const medianGap = Math.abs(known.p50Ms - unknown.p50Ms) / Math.min(known.p50Ms, unknown.p50Ms);
   return {
     seconds,
     connections,
-    redisAutoPipelining: autoPipelining,
     knownSessions: KNOWN_SESSIONS,
     cpus: cpus().length,
     loadAverageAtStart,
@@ -322,9 +324,10 @@ export async function benchVerify(seconds = 10, connections = 32, roundCount = 3
       knownP50Ms: r.verify.byKind.known!.p50Ms,
       loadAverage: r.loadAverage,
       cpuMsPerCheck: r.cpuMsPerRequest,
+      bareCpuMsPerRequest: r.bareCpuMsPerRequest,
     })),
     direct,
-    cpuMsPerCheck,
+    cpuMsPerRequest,
     verifyToBareRatio: round(results.verify!.requestsPerSecond / results.bare!.requestsPerSecond),
     unknownVsKnownMedianGap: round(medianGap),
     targets: {
@@ -338,8 +341,7 @@ export async function benchVerify(seconds = 10, connections = 32, roundCount = 3
 if (process.argv.includes('--load-generator')) {
   loadGeneratorMain();
 } else if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-  const out = await benchVerify(Number(positional[0] ?? 10), Number(positional[1] ?? 32), Number(positional[2] ?? 3), process.argv.includes('--redis-autopipelining'));
+  const out = await benchVerify(Number(process.argv[2] ?? 10), Number(process.argv[3] ?? 32), Number(process.argv[4] ?? 3));
   const row = (name: string, r: { requestsPerSecond?: number; count?: number; p50Ms: number; p99Ms: number }, extra = {}) => ({
     benchmark: name,
     'req/s': r.requestsPerSecond ?? '',
@@ -359,9 +361,14 @@ if (process.argv.includes('--load-generator')) {
   ]);
   console.log(`non-200: ${out.results.verify!.non200}, genuine answers: ${out.results.verify!.genuineAnswers}, errors: ${out.results.verify!.errors}`);
   console.log(`verify / bare = ${out.verifyToBareRatio}; unknown vs known median gap = ${(out.unknownVsKnownMedianGap * 100).toFixed(1)}%`);
-  console.log('CPU ms per check in the best round (Redis and PostgreSQL background are shared with other users of the machine):');
-  printTable([out.cpuMsPerCheck]);
+  console.log('CPU ms per request in the best round (Redis and PostgreSQL background are shared with other users of the machine):');
+  printTable(
+    Object.entries(out.cpuMsPerRequest).map(([name, r]) => ({
+      route: name,
+      ...Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v.toFixed(3)])),
+    })),
+  );
   printTable(Object.entries(out.direct).map(([name, r]) => ({ 'in process (no HTTP)': name, 'per s': r.perSecond, 'p50 ms': r.p50Ms, 'p99 ms': r.p99Ms })));
-  console.log(writeResults(out.redisAutoPipelining ? 'verify-autopipelining' : 'verify', out));
+  console.log(writeResults('verify', out));
   process.exit(0);
 }

@@ -18,7 +18,7 @@ export interface RateLimitOptions {
   scope: string;
   /**
    * JSON routes: the body field holding the customer's number (`region` in the same body applies).
-   * The middleware then counts the number as well, in the same Redis round trip as the IP.
+   * The middleware then counts the number as well; both counters are sent together (one round trip).
    */
   phoneField?: string;
   /**

@@ -10,6 +10,7 @@ import { and, desc, eq, gt, inArray, isNull, lte, or, type SQL } from 'drizzle-o
 import type { Executor } from '../db/client.js';
 import { callbacks, consentOffers } from '../db/schema/index.js';
 import { isPermitted, nextIntervals } from '../domain/calling-rules.js';
+import { clip } from '../domain/intervals.js';
 import { canReceiveSms, type PhoneType } from '../domain/phone.js';
 import type { AppDeps } from '../http/context.js';
 import { AppError } from '../http/errors.js';
@@ -95,7 +96,8 @@ export async function loadOffer(deps: Deps, token: string, now: Date): Promise<O
   const found = await offerByToken(deps, token);
   if (!found || !isOpen(found.offer, found.callback, now)) return null;
   const rules = await callingRulesOfRow(deps.db, found.callback, now);
-  const slots = nextIntervals(rules, now.getTime(), { limit: OFFER_SLOTS });
+  const deadline = found.callback.deadline.getTime();
+  const slots = clip(nextIntervals(rules, now.getTime(), { limit: OFFER_SLOTS }), now.getTime(), deadline);
   return {
     callbackId: found.callback.id,
     expiresAt: found.offer.expiresAt.toISOString(),
@@ -142,7 +144,8 @@ async function answerOffer(
     let moved: CallbackRow | null;
     if (answer.accept) {
       const rules = await callingRulesOfRow(tx, row, now);
-      if (answer.slot && (answer.slot < now || !isPermitted(rules, answer.slot.getTime()))) {
+      // The promise stays honest: a chosen slot must be permitted and before the callback's deadline.
+      if (answer.slot && (answer.slot < now || answer.slot >= row.deadline || !isPermitted(rules, answer.slot.getTime()))) {
         throw badSlot('not a permitted time; choose one of the offered slots');
       }
       const at = answer.slot ?? nextPermittedOrRecheck(rules, now.getTime()).at;

@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../helpers/harness.js';
 import { callbacks } from '../../src/db/schema/index.js';
-import { flushSms, smsJobId } from '../../src/notify/sms.js';
+import { smsJobId } from '../../src/notify/sms.js';
 import { dueJobId } from '../../src/queues/queues.js';
 import { answerOfferByPhone, createOffer, expireOffers, loadOffer } from '../../src/services/consent.js';
 
@@ -18,8 +18,15 @@ const newPhone = () => `+1212555${String(400 + phoneSeq++).padStart(4, '0')}`;
 const plus = (d: Date, ms: number) => new Date(d.getTime() + ms);
 const HOUR = 3600_000;
 
-/** A callback created through the API under a consent-required policy, then offered as the lead will wire it. */
-async function offered(options: { allowLinks?: boolean; deadline?: string } = {}) {
+const texts = (to: string, purpose: string) =>
+  t.sql`select * from sms_messages where to_e164 = ${to} and purpose = ${purpose} order by created_at`;
+
+/**
+ * A callback created through the API under a consent-required policy: creating it records the offer
+ * and queues its SMS; links are allowed in this file, so the token is read from that SMS as the
+ * customer would.
+ */
+async function offered(options: { deadline?: string } = {}) {
   t.setNow(NOW);
   const phone = newPhone();
   const created = await t.request('POST', '/v1/callbacks', {
@@ -35,25 +42,20 @@ async function offered(options: { allowLinks?: boolean; deadline?: string } = {}
   });
   expect(created.status).toBe(201);
   expect(created.body).toMatchObject({ status: 'awaiting_consent', scheduledFor: null });
-  const deps = t.runtime.deps;
-  const config = { ...deps.config, SMS_ALLOW_LINKS: options.allowLinks ?? false };
-  const offer = await deps.db.transaction(async (tx) => {
-    const [row] = await tx.select().from(callbacks).where(eq(callbacks.id, created.body.id));
-    return createOffer(tx, row!, { config }, NOW);
-  });
-  if (offer.smsId) await flushSms(deps, [offer.smsId]);
-  return { id: created.body.id as string, phone, ...offer };
+  const [sms] = await texts(phone, 'consent_offer');
+  const token = /\/o\/([A-Za-z0-9_-]{43})$/.exec(sms!.body)![1]!;
+  return { id: created.body.id as string, phone, token, smsId: sms!.id as string };
 }
 
 const answer = (token: string, body: unknown) => t.request('POST', `/v1/public/offers/${token}`, { body });
 const callback = async (id: string) => (await t.request('GET', `/v1/callbacks/${id}`, { key: admin })).body;
-const texts = (to: string, purpose: string) =>
-  t.sql`select * from sms_messages where to_e164 = ${to} and purpose = ${purpose} order by created_at`;
 const offerRow = async (callbackId: string) => (await t.sql`select * from consent_offers where callback_id = ${callbackId}`)[0]!;
 
 beforeAll(async () => {
   t = await createTestContext({
     BRAND_NAME: 'Acme Telecom',
+    SMS_ALLOW_LINKS: 'true',
+    PUBLIC_BASE_URL: 'https://help.example.com',
     RATE_LIMIT_IP_PER_MINUTE: '10000',
     RATE_LIMIT_PHONE_PER_HOUR: '10000',
   });
@@ -61,27 +63,40 @@ beforeAll(async () => {
   agent = await t.key('agent', { id: 'carol', displayName: 'Carol Ng' });
   const policy = await t.request('PUT', '/v1/policies/consent', { key: admin, body: { enabled: true, consent: 'required' } });
   expect(policy.status).toBe(200);
+  expect((await t.request('PUT', '/v1/policies/plain', { key: admin, body: { enabled: true } })).status).toBe(200);
 });
 afterAll(() => t.close());
 beforeEach(() => t.setNow(NOW));
 
 describe('the offer (SPEC §8)', () => {
-  it('texts the question without a link by default, and stores only a hash of the token', async () => {
+  it('is texted when the callback is created, with the /o/{token} link, and stores only a hash of the token', async () => {
     const offer = await offered();
     const [sms] = await texts(offer.phone, 'consent_offer');
-    expect(sms).toMatchObject({ id: offer.smsId, status: 'queued', callback_id: offer.id });
-    expect(sms!.body).toMatch(/^\[Acme Telecom\] About your complaint \(We will explain the December invoice again\): .*Reply 1 or YES/);
-    expect(sms!.body).not.toMatch(/https?:/);
-    expect(await t.runtime.queues.sms.getJob(smsJobId(offer.smsId!))).toBeDefined();
+    expect(sms).toMatchObject({ status: 'queued', callback_id: offer.id });
+    expect(sms!.body).toBe(
+      `[Acme Telecom] About your complaint (We will explain the December invoice again): would you like us to call you back to explain again? Reply 1 or YES for a call, 2 or NO for no call. Or pick a time: https://help.example.com/o/${offer.token}`,
+    );
+    expect(await t.runtime.queues.sms.getJob(smsJobId(offer.smsId))).toBeDefined();
     const row = await offerRow(offer.id);
     expect(row.token_hash).not.toContain(offer.token);
     expect(new Date(row.expires_at).toISOString()).toBe(plus(NOW, 24 * HOUR).toISOString());
   });
 
-  it('adds the /o/{token} link when links are allowed', async () => {
-    const offer = await offered({ allowLinks: true });
-    const [sms] = await texts(offer.phone, 'consent_offer');
-    expect(sms!.body).toContain(`/o/${offer.token}`);
+  it('carries no link when links are off (the default)', async () => {
+    // A callback without an offer yet (consent none), offered with links off.
+    const created = await t.request('POST', '/v1/callbacks', {
+      key: agent,
+      body: { caseRef: `CONSENT-${++seq}`, category: 'plain', phone: newPhone(), reason: 'r', firstExplanation: { summary: 's' } },
+    });
+    expect(created.status).toBe(201);
+    const deps = t.runtime.deps;
+    const offer = await deps.db.transaction(async (tx) => {
+      const [row] = await tx.select().from(callbacks).where(eq(callbacks.id, created.body.id));
+      return createOffer(tx, row!, { config: { ...deps.config, SMS_ALLOW_LINKS: false } }, NOW);
+    });
+    const [sms] = await t.sql`select body from sms_messages where id = ${offer.smsId}`;
+    expect(sms!.body).toMatch(/Reply 1 or YES for a call, 2 or NO for no call\.$/);
+    expect(sms!.body).not.toMatch(/https?:|\/o\//);
   });
 
   it('lists the next permitted slots for the page (GET /v1/public/offers/{token})', async () => {
@@ -145,6 +160,16 @@ describe('answering on the page (POST /v1/public/offers/{token})', () => {
     }
     expect((await offerRow(offer.id)).answered_at).toBeNull();
     expect((await callback(offer.id)).status).toBe('awaiting_consent');
+  });
+
+  it('refuses a permitted slot after the callback deadline: the promise stays honest', async () => {
+    const offer = await offered();
+    const { deadline } = await callback(offer.id);
+    const after = new Date(new Date(deadline).getTime() + 24 * 3600_000);
+    after.setUTCHours(17, 0, 0, 0); // midday in New York: permitted, but too late
+    const res = await answer(offer.token, { accept: true, slot: after.toISOString() });
+    expect(res).toMatchObject({ status: 422, body: { code: 'validation_failed' } });
+    expect((await offerRow(offer.id)).answered_at).toBeNull();
   });
 
   it('decline → declined, with a confirmation that we will not call', async () => {

@@ -8,7 +8,6 @@ import { deliverSms, flushSms, queueSms, requeueStaleSms, smsJobId, SMS_ATTEMPTS
 import { twilioProvider } from '../../src/notify/sms-providers.js';
 import { twilioRequestSignature } from '../../src/http/routes/sms-inbound.js';
 import { QUEUE_NAMES, bullPrefix, workerConnection, type SmsJob } from '../../src/queues/queues.js';
-import { createOffer } from '../../src/services/consent.js';
 import { dispatchDue } from '../../src/services/dispatch.js';
 import { startFakeTwilio, inboundSmsParams, twilioSignature, type FakeTwilio } from '../helpers/fake-twilio.js';
 import { createTestContext, type TestContext } from '../helpers/harness.js';
@@ -566,9 +565,8 @@ describe('inbound: call status and consent (P\'s services)', () => {
   async function awaitingConsent(phone: string) {
     const created = await createCallback(phone, { category: 'retention' });
     expect(created.status).toBe('awaiting_consent');
-    const [row] = await tw.runtime.deps.db.select().from(callbacks).where(eq(callbacks.id, created.id));
-    // What callback creation does once offers are wired into it.
-    await tw.runtime.deps.db.transaction((tx) => createOffer(tx, row!, tw.runtime.deps, NOW));
+    // Creating it opened the offer (and texted the question).
+    expect(await tw.sql`select 1 from consent_offers where callback_id = ${created.id} and answered_at is null`).toHaveLength(1);
     return created.id;
   }
 
