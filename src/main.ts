@@ -3,6 +3,7 @@ import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { startRuntime } from './runtime.js';
+import { startMetricsServer } from './ops/metrics.js';
 
 const MODES = ['api', 'worker', 'all'] as const;
 type Mode = (typeof MODES)[number];
@@ -19,6 +20,11 @@ async function main(mode: Mode) {
       logger.info({ port: info.port, mode }, 'secondcall listening'),
     );
     closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  }
+  if (config.METRICS_PORT !== undefined) {
+    // Every mode exposes its metrics there: a worker-only process has job durations and lateness.
+    const metrics = await startMetricsServer(runtime.deps);
+    closers.push(metrics.close);
   }
   if (mode === 'worker' || mode === 'all') {
     const { startWorkers } = await import('./queues/workers.js');

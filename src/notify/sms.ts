@@ -5,6 +5,7 @@ import { optOuts, smsMessages } from '../db/schema/index.js';
 import type { AppDeps } from '../http/context.js';
 import { AppError } from '../http/errors.js';
 import { createSmsProvider, SmsSendError } from './sms-providers.js';
+import { countSms } from '../ops/metrics.js';
 
 /**
  * Outbound SMS (SPEC §7–§8). The sms_messages row is the truth; a BullMQ job only says "try to send
@@ -193,12 +194,14 @@ export async function deliverSms(deps: AppDeps, job: { messageId: string }, atte
   if (!row) return;
   if (row.status === 'suppressed') {
     log.info({ purpose: row.purpose }, 'SMS not sent: the number opted out after it was queued');
+    countSms(deps, 'skipped');
     return;
   }
 
   try {
     const { providerId } = await provider.send({ to: row.to, body: row.body });
     await finish(deps, messageId, { status: 'sent', providerId, error: null });
+    countSms(deps, 'sent');
     log.info({ purpose: row.purpose, provider: provider.name, providerId }, 'SMS sent');
   } catch (err) {
     const permanent = err instanceof SmsSendError ? err.permanent : false;
@@ -206,6 +209,7 @@ export async function deliverSms(deps: AppDeps, job: { messageId: string }, atte
     const exhausted = permanent || attempt >= SMS_ATTEMPTS;
     const error = errorText(err);
     await finish(deps, messageId, { status: exhausted ? 'failed' : 'queued', error });
+    countSms(deps, exhausted ? 'failed' : 'retrying');
     const status = err instanceof SmsSendError ? err.status : null;
     log.warn({ purpose: row.purpose, provider: provider.name, attempt, status, permanent }, 'SMS attempt failed');
     // The provider's text may quote the number; it stays in the row, the job error names the status.

@@ -6,6 +6,8 @@ import type { Database } from '../db/client.js';
 import { outbox, webhookDeliveries, webhookEndpoints } from '../db/schema/index.js';
 import type { AppDeps } from '../http/context.js';
 import type { WebhookJob } from '../queues/queues.js';
+import { countWebhookDelivery } from '../ops/metrics.js';
+import { ALERT_EVENTS } from '../ops/alerts.js';
 
 /** The events a webhook endpoint may subscribe to (SPEC §6). */
 export const WEBHOOK_EVENTS = [
@@ -20,6 +22,7 @@ export const WEBHOOK_EVENTS = [
   'verification.locked',
   'opt_out.created',
   'scam_report.created',
+  ...ALERT_EVENTS,
 ] as const;
 
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
@@ -176,6 +179,7 @@ export async function deliverWebhook(deps: AppDeps, job: WebhookJob, attemptsMad
   const result = await post(target.url, request);
   if (result.ok) {
     await recordOutcome(deps.db, deliveryId, { status: 'delivered', lastStatus: result.status, lastError: null, countAttempt: true });
+    countWebhookDelivery(deps, 'delivered');
     log.info({ endpointId: target.endpointId, event: target.event, status: result.status }, 'webhook delivered');
     return;
   }
@@ -189,6 +193,7 @@ export async function deliverWebhook(deps: AppDeps, job: WebhookJob, attemptsMad
     lastError: result.error,
     countAttempt: true,
   });
+  countWebhookDelivery(deps, exhausted ? 'failed' : 'retrying');
   log.warn({ endpointId: target.endpointId, event: target.event, attempt, status: result.status, error: result.error }, 'webhook attempt failed');
   const message = `webhook delivery ${deliveryId} attempt ${attempt} failed: ${result.error}`;
   if (exhausted) throw new UnrecoverableError(message);

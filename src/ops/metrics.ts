@@ -152,7 +152,10 @@ export const httpMetrics = createMiddleware<AppEnv>(async (c, next) => {
 
 export async function metricsResponse(c: Context, owner: MetricsOwner): Promise<Response> {
   const { registry } = metricsFor(owner);
-  return c.body(await registry.metrics(), 200, { 'content-type': registry.contentType, 'cache-control': 'no-store' });
+  // prom-client writes NaN as `Nan` (e.g. event-loop lag before its first sample); Prometheus reads
+  // that, but the exposition format says `NaN` and stricter parsers refuse anything else.
+  const text = (await registry.metrics()).replace(/ Nan$/gm, ' NaN');
+  return c.body(text, 200, { 'content-type': registry.contentType, 'cache-control': 'no-store' });
 }
 
 export interface MetricsServer {

@@ -5,6 +5,7 @@ import { runMaintenance } from '../services/maintenance.js';
 import { relayOutbox } from '../notify/outbox-relay.js';
 import { deliverWebhook } from '../notify/webhooks.js';
 import { deliverSms } from '../notify/sms.js';
+import { observeJobDuration } from '../ops/metrics.js';
 import { QUEUE_NAMES, bullPrefix, workerConnection, type DueJob, type SmsJob, type WebhookJob } from './queues.js';
 
 export interface Workers {
@@ -42,8 +43,15 @@ export function startWorkers(deps: AppDeps): Workers {
       removeOnComplete: { count: 1000 },
       removeOnFail: { count: 5000 },
     });
+    const observe = (job: { processedOn?: number | undefined; finishedOn?: number | undefined } | undefined) => {
+      if (job?.processedOn && job.finishedOn) observeJobDuration(deps, name, (job.finishedOn - job.processedOn) / 1000);
+    };
     worker.on('error', (err) => logger.error({ err, queue: name }, 'worker error'));
-    worker.on('failed', (job, err) => logger.warn({ queue: name, jobId: job?.id, err: err.message }, 'job failed'));
+    worker.on('completed', observe);
+    worker.on('failed', (job, err) => {
+      observe(job);
+      logger.warn({ queue: name, jobId: job?.id, err: err.message }, 'job failed');
+    });
     return worker;
   };
 

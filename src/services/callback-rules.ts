@@ -1,9 +1,11 @@
+import { sql } from 'drizzle-orm';
 import type { Executor } from '../db/client.js';
 import { earliestPermitted, type CallingRules } from '../domain/calling-rules.js';
 import type { CallbackStatus } from '../domain/callback-state.js';
 import type { Phone } from '../domain/phone.js';
 import type { Queues } from '../queues/queues.js';
-import { callingRulesFor, type CallingInput } from './scheduling.js';
+import { buildCallingRules, callingRulesFor, capWindowStart, type CallingInput } from './scheduling.js';
+import type { CallingSettings } from './settings.js';
 import { transition, type CallbackRow } from './transitions.js';
 import { enqueueWakeup } from './wakeups.js';
 
@@ -18,6 +20,20 @@ export function callingInputOfRow(row: CallbackRow): CallingInput {
     notBefore: row.notBefore,
     preferredWindows: row.preferredWindows?.map((w) => ({ start: Date.parse(w.start), end: Date.parse(w.end) })) ?? null,
   };
+}
+
+/**
+ * A select field with the start times (as text) of the attempts to a callback's number that still
+ * count against the caps at `now`: read with the callback itself, it saves a query per callback.
+ * Written out with table names because drizzle leaves columns unqualified in a one-table select.
+ */
+export const recentAttemptTimes = (now: Date) =>
+  sql<string[] | null>`(select array_agg(a.started_at::text) from attempts a
+    where a.phone_e164 = callbacks.phone_e164 and a.started_at > ${capWindowStart(now).toISOString()}::timestamptz)`;
+
+/** The calling rules of a stored callback from the settings and its recent attempt times. */
+export function callingRulesFromFacts(settings: CallingSettings, row: CallbackRow, attemptTimes: string[] | null): CallingRules {
+  return buildCallingRules(settings, callingInputOfRow(row), (attemptTimes ?? []).map((t) => Date.parse(t)));
 }
 
 /** The calling rules of a stored callback at `now`, past attempts to its number included. */

@@ -3,10 +3,10 @@ import type { Database } from '../db/client.js';
 import { callbacks } from '../db/schema/index.js';
 import { isPermitted } from '../domain/calling-rules.js';
 import type { Queues } from '../queues/queues.js';
-import { backToScheduled, callingInputOfRow, nextPermittedOrRecheck } from './callback-rules.js';
-import { buildCallingRules, capWindowStart } from './scheduling.js';
+import { backToScheduled, callingRulesFromFacts, nextPermittedOrRecheck, recentAttemptTimes } from './callback-rules.js';
 import { loadSetting } from './settings.js';
 import { transition } from './transitions.js';
+import { observeDispatchLateness } from '../ops/metrics.js';
 
 export type DispatchOutcome = 'ready' | 'rescheduled' | 'suppressed' | 'stale';
 
@@ -26,10 +26,8 @@ export async function dispatchDue(
   const [found] = await db
     .select({
       row: callbacks,
-      // Written out with table names: drizzle leaves columns unqualified in a one-table select.
       optedOut: sql<boolean>`exists (select 1 from opt_outs o where o.phone_e164 = callbacks.phone_e164 and o.scope <> 'sms')`,
-      attemptTimes: sql<string[] | null>`(select array_agg(a.started_at::text) from attempts a
-        where a.phone_e164 = callbacks.phone_e164 and a.started_at > ${capWindowStart(now).toISOString()}::timestamptz)`,
+      attemptTimes: recentAttemptTimes(now),
     })
     .from(callbacks)
     .where(eq(callbacks.id, job.callbackId));
@@ -44,11 +42,13 @@ export async function dispatchDue(
   }
 
   const settings = await loadSetting(db, 'calling');
-  const rules = buildCallingRules(settings, callingInputOfRow(row), (found.attemptTimes ?? []).map((t) => Date.parse(t)));
+  const rules = callingRulesFromFacts(settings, row, found.attemptTimes);
   if (isPermitted(rules, now.getTime())) {
     const lateMs = now.getTime() - (row.scheduledFor?.getTime() ?? now.getTime());
     const moved = await transition(db, row.id, 'ready', { ...guard, details: { lateMs } });
-    return moved ? 'ready' : 'stale';
+    if (!moved) return 'stale';
+    observeDispatchLateness(deps, lateMs / 1000);
+    return 'ready';
   }
 
   const next = nextPermittedOrRecheck(rules, now.getTime());

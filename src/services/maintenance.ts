@@ -14,7 +14,8 @@ import { reconcileWakeups } from '../queues/reconciler.js';
 import { requeueStaleSms } from '../notify/sms.js';
 import { checkAlerts } from '../ops/alerts.js';
 import { expireOffers } from './consent.js';
-import { backToScheduled, callingRulesOfRow, nextPermittedOrRecheck } from './callback-rules.js';
+import { backToScheduled, callingRulesFromFacts, nextPermittedOrRecheck, recentAttemptTimes } from './callback-rules.js';
+import { loadSetting } from './settings.js';
 import { callbackEventPayload, transition, type CallbackRow } from './transitions.js';
 
 const ACTOR = 'system:maintenance';
@@ -77,9 +78,10 @@ export function expireLeases(deps: StepDeps, now: Date, batchSize = DEFAULT_BATC
 export async function closeReadyWindows(deps: StepDeps, now: Date, batchSize = DEFAULT_BATCH_SIZE): Promise<number> {
   let after: { scheduledFor: Date; id: string } | null = null;
   let changed = 0;
+  const settings = await loadSetting(deps.db, 'calling');
   for (;;) {
-    const rows: CallbackRow[] = await deps.db
-      .select()
+    const page: { row: CallbackRow; attemptTimes: string[] | null }[] = await deps.db
+      .select({ row: callbacks, attemptTimes: recentAttemptTimes(now) })
       .from(callbacks)
       .where(
         and(
@@ -94,8 +96,10 @@ export async function closeReadyWindows(deps: StepDeps, now: Date, batchSize = D
       )
       .orderBy(asc(callbacks.scheduledFor), asc(callbacks.id))
       .limit(batchSize);
-    for (const row of rows) {
-      const rules = await callingRulesOfRow(deps.db, row, now);
+    const rows = page.map((p) => p.row);
+    for (const { row, attemptTimes } of page) {
+      // The rules are evaluated in memory: one query per page, and a write only for closed windows.
+      const rules = callingRulesFromFacts(settings, row, attemptTimes);
       if (isPermitted(rules, now.getTime())) continue;
       const next = nextPermittedOrRecheck(rules, now.getTime());
       const moved = await deps.db.transaction((tx) =>

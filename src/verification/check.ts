@@ -9,6 +9,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { and, eq, gt, isNull, lt, lte, sql } from 'drizzle-orm';
 import { verificationSessions } from '../db/schema/index.js';
+import { countVerification } from '../ops/metrics.js';
 import type { AppDeps } from '../http/context.js';
 import { parsePhone } from '../domain/phone.js';
 import { verificationHash } from '../services/verification-sessions.js';
@@ -17,7 +18,7 @@ export type VerifyResult =
   | { genuine: false }
   | { genuine: true; company: string; agentName: string; reason: string; caseRef: string; callerNumber: string | null };
 
-type Deps = Pick<AppDeps, 'db' | 'config'>;
+type Deps = Pick<AppDeps, 'db' | 'config' | 'queues'>;
 
 /** SPEC §7: after five failed checks the session is locked for good. */
 export const MAX_FAILED_CHECKS = 5;
@@ -176,6 +177,7 @@ export async function checkCode(
   }
   const exhausted = reserved.filter((r) => r.id !== matched && r.failedChecks >= MAX_FAILED_CHECKS).map((r) => r.id);
   if (exhausted.length > 0) await lockSessions(deps, exhausted, now);
+  countVerification(deps, matched !== null ? 'genuine' : exhausted.length > 0 ? 'locked' : 'not_genuine');
   return matched === null ? NOT_GENUINE : confirmGenuine(deps, matched, true, now);
 }
 
@@ -187,6 +189,7 @@ export async function checkLink(deps: Deps, token: string, now: Date): Promise<V
     .select({ id: verificationSessions.id, tokenHash: verificationSessions.tokenHash })
     .from(verificationSessions)
     .where(and(eq(verificationSessions.tokenHash, actual.toString('hex')), live(at)));
-  if (!row?.tokenHash || !sameHash(row.tokenHash, actual)) return NOT_GENUINE;
-  return confirmGenuine(deps, row.id, false, now);
+  const genuine = row?.tokenHash !== undefined && row.tokenHash !== null && sameHash(row.tokenHash, actual);
+  countVerification(deps, genuine ? 'genuine' : 'not_genuine');
+  return genuine ? confirmGenuine(deps, row.id, false, now) : NOT_GENUINE;
 }

@@ -1,3 +1,4 @@
+import { Gauge } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../helpers/harness.js';
 import {
@@ -100,6 +101,15 @@ describe('GET /metrics on the main port', () => {
     expect(find(p, 'verification_checks_total', { outcome: 'genuine' })?.value).toBe(1);
     expect(find(p, 'sms_messages_total', { outcome: 'sent' })?.value).toBe(1);
     expect(find(p, 'webhook_deliveries_total', { outcome: 'delivered' })?.value).toBe(1);
+  });
+
+  it('writes NaN the way the format spells it (prom-client writes `Nan`)', async () => {
+    new Gauge({ name: 'test_not_a_number', help: 'A gauge without a value yet', registers: [metricsFor(t.runtime.deps).registry] }).set(NaN);
+    const res = await t.app.request('/metrics', { headers: { authorization: `Bearer ${ops}` } });
+    const text = await res.text();
+    expect(text).toContain('\ntest_not_a_number NaN\n');
+    expect(text).not.toMatch(/ Nan$/m);
+    expect(Number.isNaN(find(parse(text), 'test_not_a_number', {})?.value)).toBe(true);
   });
 
   it('labels HTTP latency with the route pattern, never the raw path', async () => {

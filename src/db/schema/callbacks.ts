@@ -62,7 +62,9 @@ export const callbacks = pgTable(
     index('callbacks_phone_idx').on(t.phoneE164),
     index('callbacks_created_idx').on(t.createdAt.desc(), t.id.desc()),
     index('callbacks_case_idx').on(t.caseRef),
+    // Migration 0005 rebuilds this one with INCLUDE (status, outcome) for the ops overview.
     index('callbacks_updated_idx').on(t.updatedAt),
+    index('callbacks_sla_breached_idx').on(t.slaBreachedAt).where(sql`${t.slaBreachedAt} is not null`),
     // Claiming takes the best ready callback: priority, then due time.
     index('callbacks_ready_idx').on(t.priority.desc(), t.scheduledFor).where(sql`${t.status} = 'ready'`),
     index('callbacks_deadline_idx').on(t.deadline).where(sql`${t.status} in (${activeList})`),
@@ -90,6 +92,7 @@ export const attempts = pgTable(
   (t) => [
     uniqueIndex('attempts_callback_number_uq').on(t.callbackId, t.number),
     index('attempts_phone_started_idx').on(t.phoneE164, t.startedAt),
+    // Migration 0005 rebuilds this one with INCLUDE (caller_number, result) for the ops overview.
     index('attempts_started_idx').on(t.startedAt),
   ],
 );

@@ -4,13 +4,17 @@ import { callbacks } from './callbacks.js';
 
 export const optOutScopeEnum = pgEnum('opt_out_scope', ['all', 'voice', 'sms']);
 
-export const optOuts = pgTable('opt_outs', {
-  phoneE164: text('phone_e164').primaryKey(),
-  scope: optOutScopeEnum('scope').notNull(),
-  source: text('source').notNull(),
-  createdBy: text('created_by').notNull(),
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-});
+export const optOuts = pgTable(
+  'opt_outs',
+  {
+    phoneE164: text('phone_e164').primaryKey(),
+    scope: optOutScopeEnum('scope').notNull(),
+    source: text('source').notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('opt_outs_created_idx').on(t.createdAt)],
+);
 
 /** An opt-out asked for on the web page, waiting for the code we texted to that number. */
 export const optOutRequests = pgTable(

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { index, integer, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { attempts, callbacks } from './callbacks.js';
 
@@ -25,5 +26,8 @@ export const verificationSessions = pgTable(
     verifiedAt: timestamp('verified_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('verification_sessions_phone_idx').on(t.phoneE164, t.expiresAt)],
+  (t) => [
+    index('verification_sessions_phone_idx').on(t.phoneE164, t.expiresAt),
+    index('verification_sessions_verified_idx').on(t.validFrom).where(sql`${t.verifiedAt} is not null`),
+  ],
 );

@@ -107,9 +107,7 @@ function queuesBoard(deps: AppDeps) {
   adapter.setBasePath('/ops/queues');
   createBullBoard({
     queues: deps.queues.all().map((q) => new BullMQAdapter(q)),
-    // @bull-board/hono 9.10.1 carries its own @bull-board/api 9.10.1, whose class types differ from
-    // 9.10.2's only in private members; the runtime contract is the same.
-    serverAdapter: adapter as unknown as Parameters<typeof createBullBoard>[0]['serverAdapter'],
+    serverAdapter: adapter,
     options: { uiConfig: { boardTitle: 'secondcall queues', miscLinks: [{ text: 'Ops dashboard', url: '/ops' }] } },
   });
   return adapter.registerPlugin();

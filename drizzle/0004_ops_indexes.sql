@@ -1,0 +1,3 @@
+CREATE INDEX "callbacks_sla_breached_idx" ON "callbacks" USING btree ("sla_breached_at") WHERE "callbacks"."sla_breached_at" is not null;--> statement-breakpoint
+CREATE INDEX "opt_outs_created_idx" ON "opt_outs" USING btree ("created_at");--> statement-breakpoint
+CREATE INDEX "verification_sessions_verified_idx" ON "verification_sessions" USING btree ("valid_from") WHERE "verification_sessions"."verified_at" is not null;
