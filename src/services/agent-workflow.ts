@@ -15,7 +15,7 @@ import { flushSms, queueSms } from '../notify/sms.js';
 import { smsLanguage, smsText } from '../notify/sms-templates.js';
 import type { Principal } from './api-keys.js';
 import { backToScheduled, callingRulesOfRow, nextPermittedOrRecheck } from './callback-rules.js';
-import { isOptedOutOfCalls, toCallbackResponse } from './callbacks.js';
+import { isOptedOutOfCalls, toAttemptResponse, toCallbackResponse } from './callbacks.js';
 import { openExemption, pendingExemptionOf, toExemptionResponse } from './exemptions.js';
 import { loadPolicy } from './policies.js';
 import { loadSetting } from './settings.js';
@@ -36,7 +36,6 @@ const MAX_CLAIM_CANDIDATES = 20;
 const PHONE_LOCK_NAMESPACE = 0x5c0a;
 const CLAIM_ACTOR = 'system:claim';
 
-const iso = (d: Date | null) => d?.toISOString() ?? null;
 
 export function agentIdOf(principal: Principal): string {
   if (!principal.agentId) throw new AppError('forbidden', 'this operation needs a key bound to an agent');
@@ -251,18 +250,6 @@ export async function startAttempt(deps: Deps, principal: Principal, id: string,
   };
 }
 
-export const toAttemptResponse = (a: AttemptRow) => ({
-  id: a.id,
-  callbackId: a.callbackId,
-  number: a.number,
-  agentId: a.agentId,
-  callerNumber: a.callerNumber,
-  startedAt: a.startedAt.toISOString(),
-  endedAt: iso(a.endedAt),
-  result: a.result,
-  outcome: a.outcome,
-  notes: a.notes,
-});
 
 export interface ResultInput {
   result: AttemptResult;

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Database, Executor } from '../db/client.js';
 import { attempts, callbackEvents, callbacks, idempotencyKeys, optOuts, outbox } from '../db/schema/index.js';
 import { ACTIVE_STATUSES, type CallbackStatus } from '../domain/callback-state.js';
@@ -15,6 +15,7 @@ import { callingRulesFor, findSlot } from './scheduling.js';
 import { callbackEventPayload, transition, type CallbackRow } from './transitions.js';
 import { enqueueWakeup } from './wakeups.js';
 import { dueJobId } from '../queues/queues.js';
+import { afterCursor, keysetPage } from '../db/keyset.js';
 import { flushSms } from '../notify/sms.js';
 import { createOffer } from './consent.js';
 
@@ -70,6 +71,19 @@ export function toCallbackResponse(row: CallbackRow) {
 }
 
 export type CallbackResponse = ReturnType<typeof toCallbackResponse>;
+
+export const toAttemptResponse = (a: typeof attempts.$inferSelect) => ({
+  id: a.id,
+  callbackId: a.callbackId,
+  number: a.number,
+  agentId: a.agentId,
+  callerNumber: a.callerNumber,
+  startedAt: a.startedAt.toISOString(),
+  endedAt: iso(a.endedAt),
+  result: a.result,
+  outcome: a.outcome,
+  notes: a.notes,
+});
 
 const duplicate = (id: string) =>
   new AppError('duplicate_active_callback', `case already has an active callback ${id}`, { callbackId: id });
@@ -272,17 +286,7 @@ export async function getCallback(db: Database, id: string) {
   ]);
   return {
     ...toCallbackResponse(row),
-    attempts: attemptRows.map((a) => ({
-      id: a.id,
-      number: a.number,
-      agentId: a.agentId,
-      callerNumber: a.callerNumber,
-      startedAt: a.startedAt.toISOString(),
-      endedAt: iso(a.endedAt),
-      result: a.result,
-      outcome: a.outcome,
-      notes: a.notes,
-    })),
+    attempts: attemptRows.map(toAttemptResponse),
     timeline: events.map((e) => ({
       at: e.at.toISOString(),
       actor: e.actor,
@@ -302,22 +306,8 @@ export interface ListFilters {
   cursor?: string | undefined;
 }
 
-const encodeCursor = (row: CallbackRow) => Buffer.from(`${row.createdAt.toISOString()}|${row.id}`).toString('base64url');
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  const createdAt = new Date(at ?? '');
-  if (!id || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(createdAt.getTime())) {
-    throw new AppError('validation_failed', 'cursor is not one this API returned', {
-      errors: [{ path: 'cursor', message: 'invalid cursor' }],
-    });
-  }
-  return { createdAt, id };
-}
-
 /** Newest first, with a keyset cursor on (createdAt, id) so pages stay stable while rows are added. */
 export async function listCallbacks(db: Database, filters: ListFilters, phoneE164: string | undefined) {
-  const after = filters.cursor ? decodeCursor(filters.cursor) : null;
   const rows = await db
     .select()
     .from(callbacks)
@@ -327,18 +317,12 @@ export async function listCallbacks(db: Database, filters: ListFilters, phoneE16
         filters.caseRef ? eq(callbacks.caseRef, filters.caseRef) : undefined,
         phoneE164 ? eq(callbacks.phoneE164, phoneE164) : undefined,
         filters.dueBefore ? lt(callbacks.scheduledFor, filters.dueBefore) : undefined,
-        after
-          ? or(lt(callbacks.createdAt, after.createdAt), and(eq(callbacks.createdAt, after.createdAt), lt(callbacks.id, after.id)))
-          : undefined,
+        afterCursor(callbacks, filters.cursor),
       ),
     )
     .orderBy(desc(callbacks.createdAt), desc(callbacks.id))
     .limit(filters.limit + 1);
-  const page = rows.slice(0, filters.limit);
-  return {
-    items: page.map(toCallbackResponse),
-    nextCursor: rows.length > filters.limit ? encodeCursor(page[page.length - 1]!) : null,
-  };
+  return keysetPage(rows, filters.limit, toCallbackResponse);
 }
 
 async function loadRow(db: Executor, id: string): Promise<CallbackRow> {

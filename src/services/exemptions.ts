@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, or } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import type { Database, Executor } from '../db/client.js';
 import { callbacks, exemptions } from '../db/schema/index.js';
 import { isActive, type CallbackStatus } from '../domain/callback-state.js';
@@ -8,6 +8,7 @@ import type { Principal } from './api-keys.js';
 import { backToScheduled, callingRulesOfRow, nextPermittedOrRecheck } from './callback-rules.js';
 import { actorOf, toCallbackResponse } from './callbacks.js';
 import { recordEvent, transition, type CallbackRow } from './transitions.js';
+import { afterCursor, keysetPage } from '../db/keyset.js';
 
 export type ExemptionRow = typeof exemptions.$inferSelect;
 export type ExemptionStatus = ExemptionRow['status'];
@@ -121,41 +122,21 @@ export async function decideExemption(
   });
 }
 
-const encodeCursor = (row: ExemptionRow) => Buffer.from(`${row.createdAt.toISOString()}|${row.id}`).toString('base64url');
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  const createdAt = new Date(at ?? '');
-  if (!id || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(createdAt.getTime())) {
-    throw new AppError('validation_failed', 'cursor is not one this API returned', {
-      errors: [{ path: 'cursor', message: 'invalid cursor' }],
-    });
-  }
-  return { createdAt, id };
-}
-
 /** Newest first, keyset-paginated on (createdAt, id). */
 export async function listExemptions(
   db: Database,
   filters: { status?: ExemptionStatus | undefined; limit: number; cursor?: string | undefined },
 ) {
-  const after = filters.cursor ? decodeCursor(filters.cursor) : null;
   const rows = await db
     .select()
     .from(exemptions)
     .where(
       and(
         filters.status ? eq(exemptions.status, filters.status) : undefined,
-        after
-          ? or(lt(exemptions.createdAt, after.createdAt), and(eq(exemptions.createdAt, after.createdAt), lt(exemptions.id, after.id)))
-          : undefined,
+        afterCursor(exemptions, filters.cursor),
       ),
     )
     .orderBy(desc(exemptions.createdAt), desc(exemptions.id))
     .limit(filters.limit + 1);
-  const page = rows.slice(0, filters.limit);
-  return {
-    items: page.map(toExemptionResponse),
-    nextCursor: rows.length > filters.limit ? encodeCursor(page[page.length - 1]!) : null,
-  };
+  return keysetPage(rows, filters.limit, toExemptionResponse);
 }
