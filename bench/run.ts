@@ -14,7 +14,11 @@ const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : [...AL
 const results = fileURLToPath(new URL('./results/', import.meta.url));
 const date = new Date().toISOString().slice(0, 10);
 
-const outcome: Record<string, unknown> = {};
+// A partial run (`npm run bench -- verify`) updates its entries in the day's file and keeps the rest.
+const combined = `${results}${date}.json`;
+const outcome: Record<string, unknown> = existsSync(combined)
+  ? (JSON.parse(readFileSync(combined, 'utf8')) as { benchmarks: Record<string, unknown> }).benchmarks
+  : {};
 for (const name of chosen) {
   console.log(`\n=== ${name} ===`);
   const started = Date.now();
@@ -29,5 +33,5 @@ for (const name of chosen) {
 }
 
 const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
-writeFileSync(`${results}${date}.json`, `${JSON.stringify({ date, machine, benchmarks: outcome }, null, 2)}\n`);
-console.log(`\nwrote ${results}${date}.json`);
+writeFileSync(combined, `${JSON.stringify({ date, machine, benchmarks: outcome }, null, 2)}\n`);
+console.log(`\nwrote ${combined}`);
