@@ -37,7 +37,10 @@ const JSON_MEDIA = /^application\/([\w.-]+\+)?json$/i;
 export const requireJsonBody = createMiddleware<AppEnv>(async (c, next) => {
   const method = c.req.method;
   if (method === 'POST' || method === 'PUT' || method === 'PATCH') {
-    const hasBody = c.req.raw.body !== null && c.req.header('content-length') !== '0';
+    // Headers first: touching `raw.body` makes @hono/node-server build a full Request object.
+    const length = c.req.header('content-length');
+    const hasBody =
+      length !== undefined ? Number(length) > 0 : c.req.header('transfer-encoding') !== undefined || c.req.raw.body !== null;
     const mediaType = (c.req.header('content-type') ?? '').split(';')[0]!.trim();
     if (hasBody && !JSON_MEDIA.test(mediaType)) {
       throw new AppError('unsupported_media_type', `expected application/json, got ${mediaType || 'no content type'}`);

@@ -113,6 +113,7 @@ const CASES: Case[] = [
   { name: 'text/plain body', raw: 'caseRef=x', headers: { 'content-type': 'text/plain' }, status: 415, code: 'unsupported_media_type' },
   { name: 'form body', raw: 'caseRef=x', headers: { 'content-type': 'application/x-www-form-urlencoded' }, status: 415, code: 'unsupported_media_type' },
   { name: 'body over the limit', body: cb({ reason: 'x'.repeat(70 * 1024) }), status: 413, code: 'payload_too_large' },
+  { name: 'declared Content-Length over the limit', raw: '{}', headers: { 'content-length': String(70 * 1024) }, status: 413, code: 'payload_too_large' },
   { name: 'an array instead of an object', body: [validCallback], status: 422, code: 'validation_failed' },
   { name: 'JSON null', raw: 'null', status: 422, code: 'validation_failed' },
   { name: 'empty body that claims to be JSON', raw: '', headers: { 'content-type': 'application/json' }, status: 400, code: 'malformed_json' },
