@@ -77,6 +77,7 @@ export async function benchCreate(seconds = 10) {
   } finally {
     await appServer.close();
     await floorServer.close();
+    await floorQueue.obliterate({ force: true });
     await floorQueue.close();
     await t.close();
   }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
+import type { Redis } from 'ioredis';
 import { createApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
@@ -27,6 +28,14 @@ export interface TestResponse {
   headers: Headers;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests assert on the shape
   body: any;
+}
+
+/** Removes what a test left in Redis under its prefix (queues of its own, rate-limit counters). */
+async function deleteKeys(redis: Redis, patterns: string[]): Promise<void> {
+  for (const match of patterns) {
+    const stream = redis.scanStream({ match, count: 1000 });
+    for await (const keys of stream as AsyncIterable<string[]>) if (keys.length > 0) await redis.unlink(...keys);
+  }
 }
 
 /** A service on its own database and Redis prefix, so test files never see each other's data. */
@@ -89,6 +98,7 @@ export async function createTestContext(overrides: Record<string, string> = {}):
     },
     async close() {
       await Promise.all(runtime.queues.all().map((q) => q.obliterate({ force: true }).catch(() => {})));
+      await deleteKeys(runtime.redis, [`{${config.QUEUE_PREFIX}}*`, `${config.QUEUE_PREFIX}:*`]).catch(() => {});
       await runtime.close();
       const admin = postgres(PG_BASE, { max: 1, onnotice: () => {} });
       await admin`drop database if exists ${admin(dbUrl.pathname.slice(1))} with (force)`;
