@@ -47,6 +47,8 @@ const envSchema = z.object({
   /** First webhook retry delay; it doubles per attempt (12 attempts span about 11 hours at 10 s). */
   WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(10).default(10_000),
   CLAIM_LEASE_SECONDS: z.coerce.number().int().min(10).max(24 * 3600).default(600),
+  /** A call without a recorded result after this long counts as failed (and is retried or ends). */
+  IN_CALL_TIMEOUT_MINUTES: z.coerce.number().int().min(5).max(24 * 60).default(120),
   /** Twilio (SMS_PROVIDER=twilio): API base is overridable so tests can point it at a local fake. */
   TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC followed by 32 hex digits').optional(),
   TWILIO_AUTH_TOKEN: z.string().min(16).optional(),

@@ -3,7 +3,7 @@
  * opens a verification session) and record its result. Every step re-checks against PostgreSQL and
  * changes status only through `transition()`, conditional on the version it read.
  */
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import type { Executor } from '../db/client.js';
 import { agents, attempts, callbacks } from '../db/schema/index.js';
 import { earliestPermitted, isPermitted } from '../domain/calling-rules.js';
@@ -263,6 +263,10 @@ async function endAttempt(tx: Executor, principal: Principal, attemptId: string,
   if (!existing) throw new AppError('not_found', `no attempt ${attemptId}`);
   if (existing.agentId !== agentId) throw new AppError('forbidden', 'only the agent who made the attempt may record its result');
   if (existing.result !== null) throw new AppError('invalid_state', `attempt ${attemptId} already has the result ${existing.result}`);
+  return finishAttempt(tx, attemptId, input, now);
+}
+
+async function finishAttempt(tx: Executor, attemptId: string, input: ResultInput, now: Date): Promise<AttemptRow> {
   const [ended] = await tx
     .update(attempts)
     .set({ endedAt: now, result: input.result, outcome: input.outcome ?? null, notes: input.notes ?? null })
@@ -270,6 +274,32 @@ async function endAttempt(tx: Executor, principal: Principal, attemptId: string,
     .returning();
   await closeVerificationWindow(tx, attemptId, now);
   return ended!;
+}
+
+/**
+ * Calls whose agent never recorded a result (a crashed desktop, a forgotten tab) would leave the
+ * callback `in_call` for good: after `timeoutMs` the attempt counts as `failed` and the callback is
+ * retried or becomes unreachable like any unanswered attempt.
+ */
+export async function abandonStaleCalls(deps: Deps, now: Date, timeoutMs: number, batchSize = 100): Promise<number> {
+  const stale = await deps.db
+    .select({ attemptId: attempts.id })
+    .from(attempts)
+    .innerJoin(callbacks, eq(callbacks.id, attempts.callbackId))
+    .where(and(isNull(attempts.result), lt(attempts.startedAt, new Date(now.getTime() - timeoutMs)), eq(callbacks.status, 'in_call')))
+    .limit(batchSize);
+  let abandoned = 0;
+  for (const { attemptId } of stale) {
+    const moved = await deps.db.transaction(async (tx) => {
+      const [attempt] = await tx.select().from(attempts).where(and(eq(attempts.id, attemptId), isNull(attempts.result))).for('update');
+      if (!attempt) return null;
+      const ended = await finishAttempt(tx, attemptId, { result: 'failed', notes: 'no result recorded by the agent' }, now);
+      const [row] = await tx.select().from(callbacks).where(eq(callbacks.id, ended.callbackId)).for('update');
+      return row?.status === 'in_call' ? retryOrGiveUp(tx, deps, row, ended, 'system:maintenance', now) : null;
+    });
+    if (moved) abandoned++;
+  }
+  return abandoned;
 }
 
 /** no_answer, busy, voicemail, failed: retry after the policy's delay at the next permitted time, or give up. */

@@ -14,6 +14,7 @@ import { reconcileWakeups } from '../queues/reconciler.js';
 import { requeueStaleSms } from '../notify/sms.js';
 import { checkAlerts } from '../ops/alerts.js';
 import { expireOffers } from './consent.js';
+import { abandonStaleCalls } from './agent-workflow.js';
 import { backToScheduled, callingRulesFromFacts, nextPermittedOrRecheck, recentAttemptTimes } from './callback-rules.js';
 import { loadSetting } from './settings.js';
 import { callbackEventPayload, transition, type CallbackRow } from './transitions.js';
@@ -196,6 +197,10 @@ export async function runMaintenance(
       },
     ],
     ['expireOffers', async () => ({ expiredOffers: await expireOffers(deps, now) })],
+    [
+      'abandonStaleCalls',
+      async () => ({ abandonedCalls: await abandonStaleCalls(deps, now, deps.config.IN_CALL_TIMEOUT_MINUTES * 60_000, batchSize) }),
+    ],
     [
       'checkAlerts',
       async () => {

@@ -66,9 +66,34 @@ describe('runMaintenance', () => {
   it('returns a count per step', async () => {
     const counts = await maintain(NOW);
     expect(Object.keys(counts).sort()).toEqual([
-      'alertsFired', 'alertsResolved', 'closedReadyWindows', 'expiredLeases', 'expiredOffers', 'reconciledWakeups', 'requeuedSms', 'slaAtRisk', 'slaBreached',
+      'abandonedCalls', 'alertsFired', 'alertsResolved', 'closedReadyWindows', 'expiredLeases', 'expiredOffers', 'reconciledWakeups', 'requeuedSms', 'slaAtRisk', 'slaBreached',
     ]);
     expect(Object.values(counts).every((n) => Number.isInteger(n) && n >= 0)).toBe(true);
+  });
+});
+
+describe('calls without a result', () => {
+  it('counts an attempt with no result after IN_CALL_TIMEOUT_MINUTES as failed and retries the callback', async () => {
+    const cat = await category('mt_abandoned');
+    const agent = await t.key('agent', { id: 'forgetful', skills: [cat] });
+    const created = await readyCallback(agent, cat, NOW);
+    expect((await t.request('POST', '/v1/agents/me/claim', { key: agent })).status).toBe(200);
+    const started = await t.request('POST', `/v1/callbacks/${created.id}/attempts`, { key: agent, body: {} });
+    expect(started.status).toBe(201);
+
+    const timeout = t.config.IN_CALL_TIMEOUT_MINUTES;
+    expect((await maintain(minutes(NOW, timeout - 1))).abandonedCalls).toBe(0);
+    expect((await row(created.id)).status).toBe('in_call');
+
+    expect((await maintain(minutes(NOW, timeout + 1))).abandonedCalls).toBe(1);
+    expect((await row(created.id)).status).toBe('scheduled');
+    const [attempt] = await t.sql`select result, notes, ended_at from attempts where id = ${started.body.attempt.id}`;
+    expect(attempt).toMatchObject({ result: 'failed', notes: 'no result recorded by the agent' });
+    expect(isoOf(attempt!.ended_at)).toBe(minutes(NOW, timeout + 1).toISOString());
+    // A late result from the agent is refused: the attempt is closed.
+    const late = await t.request('POST', `/v1/attempts/${started.body.attempt.id}/result`, { key: agent, body: { result: 'no_answer' } });
+    expect(late.body.code).toBe('invalid_state');
+    expect((await maintain(minutes(NOW, timeout + 2))).abandonedCalls).toBe(0);
   });
 });
 
