@@ -17,8 +17,16 @@ const NETWORK_CODES = new Set([
   '53300', // too_many_connections
 ]);
 
+/** The errors a driver error is wrapped in (drizzle's DrizzleQueryError keeps the driver's as `cause`). */
+export function* causes(err: unknown): Generator<Error> {
+  for (let e = err; e instanceof Error; e = e.cause) yield e;
+}
+
 export function isUnavailable(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
+  return [...causes(err)].some(isUnavailableError);
+}
+
+function isUnavailableError(err: Error): boolean {
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
   // ioredis with enableOfflineQueue: false, or after its retries ran out.

@@ -7,6 +7,7 @@ import type { Interval } from '../domain/intervals.js';
 import type { Phone } from '../domain/phone.js';
 import { ineligibility } from '../domain/policy.js';
 import { AppError } from '../http/errors.js';
+import { causes } from '../http/unavailable.js';
 import type { AppDeps } from '../http/context.js';
 import type { Principal } from './api-keys.js';
 import { customerPhone } from './customer-phone.js';
@@ -251,7 +252,7 @@ export async function createCallback(
     return result.response;
   } catch (err) {
     await deps.queues.due.remove(dueJobId(row.id, row.version)).catch(() => {});
-    if ((err as { constraint_name?: string }).constraint_name === 'callbacks_active_case_uq') {
+    if ([...causes(err)].some((e) => (e as { constraint_name?: string }).constraint_name === 'callbacks_active_case_uq')) {
       const winner = await caseFacts(db, input.caseRef, phone.e164);
       if (winner.activeId) throw duplicate(winner.activeId);
     }
