@@ -1,10 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type postgres from 'postgres';
-import { createTestContext, type TestContext } from '../test/helpers/harness.js';
+import { callAroundTheClock, createTestContext, type TestContext } from '../test/helpers/harness.js';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
-const ALL_DAY = [{ days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' }];
 
 /**
  * The service stack on a database and queue prefix of its own (the test harness does exactly that),
@@ -13,15 +12,7 @@ const ALL_DAY = [{ days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' }];
 export async function startStack(overrides: Record<string, string> = {}): Promise<TestContext> {
   const t = await createTestContext({ LOG_LEVEL: 'silent', ...overrides });
   const admin = await t.key('admin');
-  const res = await t.request('PUT', '/v1/settings/calling', {
-    key: admin,
-    body: {
-      legalHours: { default: ALL_DAY, byCountry: { US: ALL_DAY } },
-      center: { timezone: 'UTC', hours: ALL_DAY, closedDates: [] },
-      caps: { perDay: 100, perWeek: 500 },
-    },
-  });
-  if (res.status !== 200) throw new Error(`could not set calling settings: ${res.status} ${JSON.stringify(res.body)}`);
+  await callAroundTheClock(t, admin);
   return t;
 }
 

@@ -8,9 +8,8 @@ import { expect } from 'vitest';
 import { callbacks } from '../../src/db/schema/index.js';
 import { createOffer } from '../../src/services/consent.js';
 import { dispatchDue } from '../../src/services/dispatch.js';
-import type { TestContext } from '../helpers/harness.js';
+import { callAroundTheClock, type TestContext } from '../helpers/harness.js';
 
-const ALL_DAY = [{ days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' }];
 export const OFFICIAL_NUMBER = '+60 3-2345 6789';
 export const OFFICIAL_E164 = '+60323456789';
 
@@ -19,15 +18,7 @@ let seq = 0;
 /** Calling is permitted around the clock (tests run at any hour), with generous caps and one official number. */
 export async function setUpCalling(t: TestContext): Promise<string> {
   const admin = await t.key('admin');
-  const calling = await t.request('PUT', '/v1/settings/calling', {
-    key: admin,
-    body: {
-      legalHours: { default: ALL_DAY, byCountry: { US: ALL_DAY, MY: ALL_DAY } },
-      center: { timezone: 'UTC', hours: ALL_DAY, closedDates: [] },
-      caps: { perDay: 100, perWeek: 500 },
-    },
-  });
-  expect(calling.status, JSON.stringify(calling.body)).toBe(200);
+  await callAroundTheClock(t, admin, ['US', 'MY']);
   const numbers = await t.request('PUT', '/v1/settings/official-numbers', {
     key: admin,
     body: { numbers: [{ number: OFFICIAL_NUMBER, label: 'Customer care' }] },

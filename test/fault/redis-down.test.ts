@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dueJobId } from '../../src/queues/queues.js';
-import { createTestContext, type TestContext } from '../helpers/harness.js';
+import { callAroundTheClock, createTestContext, type TestContext } from '../helpers/harness.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/worker-process.js';
 
@@ -14,7 +14,6 @@ let admin: string;
 let agent: string;
 let seq = 0;
 
-const ALL_DAY = [{ days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' }];
 
 const body = () => ({
   caseRef: `REDIS-DOWN-${++seq}-${Date.now()}`,
@@ -37,20 +36,10 @@ async function counts(): Promise<Record<string, number>> {
 beforeAll(async () => {
   redis = await startRedisServer();
   t = await createTestContext({ REDIS_URL: redis.url });
-  // Expected while this test's Redis is down; unheard, BullMQ prints each one to stderr.
-  for (const queue of t.runtime.queues.all()) queue.on('error', () => {});
   admin = await t.key('admin');
   agent = await t.key('agent', { id: 'redis-down-agent' });
   expect((await t.request('PUT', '/v1/policies/billing', { key: admin, body: { enabled: true } })).status).toBe(200);
-  const settings = await t.request('PUT', '/v1/settings/calling', {
-    key: admin,
-    body: {
-      legalHours: { default: ALL_DAY, byCountry: { US: ALL_DAY } },
-      center: { timezone: 'UTC', hours: ALL_DAY, closedDates: [] },
-      caps: { perDay: 100, perWeek: 500 },
-    },
-  });
-  expect(settings.status).toBe(200);
+  await callAroundTheClock(t, admin);
 });
 afterAll(async () => {
   await t?.close();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dueJobId } from '../../src/queues/queues.js';
 import { startWorkers, type Workers } from '../../src/queues/workers.js';
-import { createTestContext, type TestContext } from '../helpers/harness.js';
+import { callAroundTheClock, createTestContext, type TestContext } from '../helpers/harness.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/worker-process.js';
 
@@ -12,7 +12,6 @@ import { waitFor } from '../helpers/worker-process.js';
  */
 const COUNT = 50;
 const MAX_LATENESS_MS = 60_000;
-const ALL_DAY = [{ days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' }];
 
 let redis: RedisServer;
 let t: TestContext;
@@ -92,20 +91,10 @@ beforeAll(async () => {
     JOB_LOCK_MS: '2000',
     STALLED_INTERVAL_MS: '1000',
   });
-  // Expected while this test's Redis is down; unheard, BullMQ prints each one to stderr.
-  for (const queue of t.runtime.queues.all()) queue.on('error', () => {});
   const admin = await t.key('admin');
   agent = await t.key('agent', { id: 'flush-agent' });
   expect((await t.request('PUT', '/v1/policies/billing', { key: admin, body: { enabled: true } })).status).toBe(200);
-  const settings = await t.request('PUT', '/v1/settings/calling', {
-    key: admin,
-    body: {
-      legalHours: { default: ALL_DAY, byCountry: { US: ALL_DAY } },
-      center: { timezone: 'UTC', hours: ALL_DAY, closedDates: [] },
-      caps: { perDay: 100, perWeek: 500 },
-    },
-  });
-  expect(settings.status).toBe(200);
+  await callAroundTheClock(t, admin);
   workers = startWorkers(t.runtime.deps);
 });
 afterAll(async () => {

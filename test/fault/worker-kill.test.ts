@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enqueueWakeups, insertScheduledCallbacks } from '../helpers/bulk-callbacks.js';
-import { createTestContext, type TestContext } from '../helpers/harness.js';
+import { callAroundTheClock, createTestContext, type TestContext } from '../helpers/harness.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { spawnWorker, waitFor, type WorkerProcess } from '../helpers/worker-process.js';
 
@@ -10,7 +10,6 @@ import { spawnWorker, waitFor, type WorkerProcess } from '../helpers/worker-proc
  * and the version check in PostgreSQL makes the second run of a job that did commit a no-op.
  */
 const COUNT = 2000;
-const ALL_DAY = [{ days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' }];
 
 let redis: RedisServer;
 let t: TestContext;
@@ -29,15 +28,7 @@ beforeAll(async () => {
     DATABASE_POOL_SIZE: '20',
   });
   const admin = await t.key('admin');
-  const settings = await t.request('PUT', '/v1/settings/calling', {
-    key: admin,
-    body: {
-      legalHours: { default: ALL_DAY, byCountry: { US: ALL_DAY } },
-      center: { timezone: 'UTC', hours: ALL_DAY, closedDates: [] },
-      caps: { perDay: 100, perWeek: 500 },
-    },
-  });
-  expect(settings.status).toBe(200);
+  await callAroundTheClock(t, admin);
 });
 afterAll(async () => {
   await Promise.all(workers.map((w) => w.kill('SIGKILL')));

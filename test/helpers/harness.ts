@@ -106,3 +106,21 @@ export async function createTestContext(overrides: Record<string, string> = {}):
     },
   };
 }
+
+export const ALL_DAY = [{ days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' }];
+
+/**
+ * Calling permitted around the clock (tests on the real clock run at any hour) for these
+ * countries and by default, with a center open 24/7 in UTC and generous caps.
+ */
+export async function callAroundTheClock(t: TestContext, adminKey: string, countries: string[] = ['US']): Promise<void> {
+  const res = await t.request('PUT', '/v1/settings/calling', {
+    key: adminKey,
+    body: {
+      legalHours: { default: ALL_DAY, byCountry: Object.fromEntries(countries.map((c) => [c, ALL_DAY])) },
+      center: { timezone: 'UTC', hours: ALL_DAY, closedDates: [] },
+      caps: { perDay: 100, perWeek: 500 },
+    },
+  });
+  if (res.status !== 200) throw new Error(`could not set calling settings: ${res.status} ${JSON.stringify(res.body)}`);
+}

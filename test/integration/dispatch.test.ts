@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bullPrefix, dueJobId, QUEUE_NAMES, workerConnection, type DueJob } from '../../src/queues/queues.js';
 import { reconcileWakeups } from '../../src/queues/reconciler.js';
 import { dispatchDue } from '../../src/services/dispatch.js';
-import { createTestContext, type TestContext } from '../helpers/harness.js';
+import { ALL_DAY, createTestContext, type TestContext } from '../helpers/harness.js';
 import { waitFor } from '../helpers/worker-process.js';
 
 let t: TestContext;
@@ -12,7 +12,6 @@ let admin: string;
 let agent: string;
 let seq = 0;
 
-const ALL_DAY = [{ days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' }];
 /** London numbers may be called 09:00–17:00 only: the fixed-clock tests dispatch outside that. */
 const LONDON_OFFICE_HOURS = [{ days: [1, 2, 3, 4, 5, 6, 7], start: '09:00', end: '17:00' }];
 
