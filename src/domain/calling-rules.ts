@@ -96,17 +96,17 @@ export const LEGAL_HOURS_BY_COUNTRY: Record<string, HoursRule[]> = Object.freeze
   IN: frozen([hours(EVERY_DAY, '09:00', '21:00')]),
 });
 
-/** Override for the country, else the overriding default, else the shipped country rule, else 08-21. */
+/**
+ * The legal hours for a number's country: the country's own rule, else the default rule. The
+ * shipped tables above are the initial settings; admins edit both lists as a whole.
+ */
 export function legalHoursFor(
   country: string | null | undefined,
-  overrides?: { default?: HoursRule[]; byCountry?: Record<string, HoursRule[]> },
+  legalHours: { default: HoursRule[]; byCountry: Record<string, HoursRule[]> },
 ): HoursRule[] {
   const key = country?.trim().toUpperCase();
-  const byCountry = overrides?.byCountry;
-  if (key && byCountry && Object.hasOwn(byCountry, key)) return byCountry[key] as HoursRule[];
-  if (overrides?.default) return overrides.default;
-  if (key && Object.hasOwn(LEGAL_HOURS_BY_COUNTRY, key)) return LEGAL_HOURS_BY_COUNTRY[key] as HoursRule[];
-  return DEFAULT_LEGAL_HOURS;
+  // Object.hasOwn: a stored JSON object must not answer for keys such as "constructor".
+  return key && Object.hasOwn(legalHours.byCountry, key) ? (legalHours.byCountry[key] as HoursRule[]) : legalHours.default;
 }
 
 // ---------------------------------------------------------------------------------------------

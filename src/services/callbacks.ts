@@ -4,7 +4,6 @@ import type { Database, Executor } from '../db/client.js';
 import { attempts, callbackEvents, callbacks, idempotencyKeys, optOuts, outbox } from '../db/schema/index.js';
 import { ACTIVE_STATUSES, type CallbackStatus } from '../domain/callback-state.js';
 import type { Interval } from '../domain/intervals.js';
-import type { Phone } from '../domain/phone.js';
 import { ineligibility } from '../domain/policy.js';
 import { AppError } from '../http/errors.js';
 import { causes } from '../http/unavailable.js';
@@ -13,6 +12,7 @@ import type { Principal } from './api-keys.js';
 import { customerPhone } from './customer-phone.js';
 import { loadPolicy } from './policies.js';
 import { callingRulesFor, findSlot } from './scheduling.js';
+import { callingInputOfRow } from './callback-rules.js';
 import { callbackEventPayload, transition, type CallbackRow } from './transitions.js';
 import { enqueueWakeup } from './wakeups.js';
 import { dueJobId } from '../queues/queues.js';
@@ -366,17 +366,7 @@ export async function rescheduleCallback(
   const windows = input.preferredWindows
     ? input.preferredWindows.map((w) => ({ start: w.start.toISOString(), end: w.end.toISOString() }))
     : current.preferredWindows;
-  const phone: Phone = { e164: current.phoneE164, country: current.phoneCountry, type: current.phoneType as Phone['type'] };
-  const rules = await callingRulesFor(
-    db,
-    {
-      phone,
-      zones: current.timezones,
-      notBefore: effectiveNotBefore,
-      preferredWindows: windows?.map((w) => ({ start: Date.parse(w.start), end: Date.parse(w.end) })) ?? null,
-    },
-    now,
-  );
+  const rules = await callingRulesFor(db, callingInputOfRow({ ...current, notBefore: effectiveNotBefore, preferredWindows: windows }), now);
   const slot = findSlot(rules, now, current.deadline);
   if (!slot.withinDeadline) {
     throw new AppError('no_slot_before_deadline', 'no permitted time before the deadline with these constraints', {

@@ -3,7 +3,7 @@ import { eq } from 'drizzle-orm';
 import type { Executor } from '../db/client.js';
 import { settings } from '../db/schema/index.js';
 import { readCache } from '../db/read-cache.js';
-import { DEFAULT_LEGAL_HOURS, LEGAL_HOURS_BY_COUNTRY, parseHHMM, type HoursRule } from '../domain/calling-rules.js';
+import { DEFAULT_LEGAL_HOURS, LEGAL_HOURS_BY_COUNTRY, legalHoursFor, parseHHMM, type HoursRule } from '../domain/calling-rules.js';
 import { isValidTimeZone, parsePhone } from '../domain/phone.js';
 
 const HHMM_PATTERN = /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/;
@@ -63,8 +63,7 @@ export const DEFAULT_CALLING_SETTINGS: CallingSettings = {
   caps: { perDay: 3, perWeek: 7 },
 };
 
-export const legalHoursOf = (s: CallingSettings, country: string | null): HoursRule[] =>
-  (country ? s.legalHours.byCountry[country] : undefined) ?? s.legalHours.default;
+export const legalHoursOf = (s: CallingSettings, country: string | null): HoursRule[] => legalHoursFor(country, s.legalHours);
 
 export const OfficialNumbersSchema = z
   .object({

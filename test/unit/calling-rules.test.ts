@@ -15,6 +15,7 @@ import {
 } from '../../src/domain/calling-rules.js';
 import { type Interval, contains } from '../../src/domain/intervals.js';
 
+const SHIPPED = { default: DEFAULT_LEGAL_HOURS, byCountry: LEGAL_HOURS_BY_COUNTRY };
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
@@ -74,22 +75,22 @@ describe('legal hours defaults', () => {
   });
 
   it('cannot be altered by a caller', () => {
-    const us = legalHoursFor('US');
+    const us = legalHoursFor('US', SHIPPED);
     expect(() => us.push({ days: [1], start: '00:00', end: '24:00' })).toThrow(TypeError);
     expect(() => (us[0] as HoursRule).days.push(8)).toThrow(TypeError);
   });
 
-  it('prefers the country override, then the default override, then the shipped table', () => {
+  it("takes the country's own rule, else the default rule", () => {
     const custom = daily('09:00', '17:00');
     const fallback = daily('10:00', '16:00');
     expect(legalHoursFor('US', { byCountry: { US: custom }, default: fallback })).toBe(custom);
-    expect(legalHoursFor('US', { default: fallback })).toBe(fallback);
-    expect(legalHoursFor('us')).toBe(LEGAL_HOURS_BY_COUNTRY.US);
-    expect(legalHoursFor('FR', { byCountry: { US: custom } })).toBe(LEGAL_HOURS_BY_COUNTRY.FR);
-    expect(legalHoursFor('ZZ')).toBe(DEFAULT_LEGAL_HOURS);
-    expect(legalHoursFor(null)).toBe(DEFAULT_LEGAL_HOURS);
-    expect(legalHoursFor(undefined, { default: fallback })).toBe(fallback);
-    expect(legalHoursFor('constructor')).toBe(DEFAULT_LEGAL_HOURS);
+    expect(legalHoursFor('US', { byCountry: {}, default: fallback })).toBe(fallback);
+    expect(legalHoursFor('us', SHIPPED)).toBe(LEGAL_HOURS_BY_COUNTRY.US);
+    expect(legalHoursFor('FR', { byCountry: { US: custom }, default: fallback })).toBe(fallback);
+    expect(legalHoursFor('ZZ', SHIPPED)).toBe(DEFAULT_LEGAL_HOURS);
+    expect(legalHoursFor(null, SHIPPED)).toBe(DEFAULT_LEGAL_HOURS);
+    expect(legalHoursFor(undefined, { byCountry: {}, default: fallback })).toBe(fallback);
+    expect(legalHoursFor('constructor', SHIPPED)).toBe(DEFAULT_LEGAL_HOURS);
   });
 });
 
