@@ -2,6 +2,7 @@ FROM node:20-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json .npmrc ./
+COPY patches ./patches
 # tsx runs the TypeScript sources directly; dev dependencies (tests, lint) are not needed.
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY src ./src

@@ -199,7 +199,7 @@ async function seedSessions(t: Stack, count: number): Promise<void> {
           timezone_source, reason, first_explanation, not_before, deadline, required_skill, created_by, attempt_count, claimed_by)
         select 'in_call', 'BENCH-' || p.phone, 'billing', 2, p.phone, 'US', 'fixed_line_or_mobile', '{America/New_York}',
           'number', 'bench', '{"summary":"bench"}'::jsonb, now(), now() + interval '48 hours', 'second_explanation', 'bench', 1, 'bench-agent'
-        from unnest(${phones}::text[]) as p(phone)
+        from json_array_elements_text(${JSON.stringify(phones)}::json) as p(phone)
         returning id, phone_e164
       ), a as (
         insert into attempts (callback_id, number, agent_id, phone_e164, started_at)

@@ -18,6 +18,11 @@ export function connectDatabase(url: string, options: { max?: number } = {}): Da
     onnotice: () => {},
     // Fail fast instead of queueing forever when PostgreSQL is unreachable.
     connect_timeout: 5,
+    // The driver's per-connection lookup of array types rejects unhandled (exiting the process)
+    // when its connection is killed at that moment (porsager/postgres#1192, #1223). Without it,
+    // arrays are read and written only through drizzle's array columns, which parse and format
+    // the text form themselves; raw SQL binds lists with `in ${sql(list)}` and aggregates with json_agg.
+    fetch_types: false,
   });
   const db = drizzle(sql, { schema });
   return { db, sql, close: () => sql.end({ timeout: 5 }) };

@@ -28,7 +28,7 @@ export function callingInputOfRow(row: CallbackRow): CallingInput {
  * Written out with table names because drizzle leaves columns unqualified in a one-table select.
  */
 export const recentAttemptTimes = (now: Date) =>
-  sql<string[] | null>`(select array_agg(a.started_at::text) from attempts a
+  sql<string[] | null>`(select json_agg(a.started_at::text) from attempts a
     where a.phone_e164 = callbacks.phone_e164 and a.started_at > ${capWindowStart(now).toISOString()}::timestamptz)`;
 
 /** The calling rules of a stored callback from the settings and its recent attempt times. */

@@ -251,12 +251,26 @@ export async function createCallback(
     if (result.smsId) await flushSms(deps, [result.smsId]);
     return result.response;
   } catch (err) {
-    await deps.queues.due.remove(dueJobId(row.id, row.version)).catch(() => {});
+    await removeOrphanWakeup(deps, row);
     if ([...causes(err)].some((e) => (e as { constraint_name?: string }).constraint_name === 'callbacks_active_case_uq')) {
       const winner = await caseFacts(db, input.caseRef, phone.e164);
       if (winner.activeId) throw duplicate(winner.activeId);
     }
     throw err;
+  }
+}
+
+/**
+ * Removes the wake-up of a create that failed, but only once PostgreSQL confirms the callback was
+ * not stored: a connection lost during COMMIT may still have committed it. When that cannot be
+ * confirmed the job stays; for a callback that does not exist it finds nothing and does nothing.
+ */
+async function removeOrphanWakeup(deps: Pick<AppDeps, 'db' | 'queues'>, row: CallbackRow): Promise<void> {
+  try {
+    const [stored] = await deps.db.select({ id: callbacks.id }).from(callbacks).where(eq(callbacks.id, row.id));
+    if (!stored) await deps.queues.due.remove(dueJobId(row.id, row.version));
+  } catch {
+    // PostgreSQL or Redis unreachable: keep the job.
   }
 }
 

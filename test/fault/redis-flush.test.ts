@@ -53,22 +53,22 @@ async function expectAllReadyOnce(created: Created[]): Promise<number> {
   const lastDue = Math.max(...created.map((c) => Date.parse(c.scheduledFor)));
   await waitFor(
     async () => {
-      const [row] = await t.sql`select count(*)::int as n from callbacks where id = any(${ids}::uuid[]) and status = 'ready'`;
+      const [row] = await t.sql`select count(*)::int as n from callbacks where id in ${t.sql(ids)} and status = 'ready'`;
       return row!.n === COUNT;
     },
     {
       timeoutMs: lastDue + MAX_LATENESS_MS - Date.now(),
       intervalMs: 250,
       what: `all ${COUNT} callbacks to be ready`,
-      describe: async () => JSON.stringify(await t.sql`select status, count(*)::int from callbacks where id = any(${ids}::uuid[]) group by 1`),
+      describe: async () => JSON.stringify(await t.sql`select status, count(*)::int from callbacks where id in ${t.sql(ids)} group by 1`),
     },
   );
 
   const events = await t.sql`
     select callback_id, at from callback_events
-    where callback_id = any(${ids}::uuid[]) and from_status = 'scheduled' and to_status = 'ready'`;
+    where callback_id in ${t.sql(ids)} and from_status = 'scheduled' and to_status = 'ready'`;
   const outbox = await t.sql`
-    select payload->>'callbackId' as id from outbox where event = 'callback.ready' and payload->>'callbackId' = any(${ids}::text[])`;
+    select payload->>'callbackId' as id from outbox where event = 'callback.ready' and payload->>'callbackId' in ${t.sql(ids)}`;
   let maxLateMs = 0;
   for (const c of created) {
     const mine = events.filter((e) => e.callback_id === c.id);

@@ -15,7 +15,7 @@ export async function insertScheduledCallbacks(
   const CHUNK = 2000;
   for (let start = 0; start < options.count; start += CHUNK) {
     const n = Math.min(CHUNK, options.count - start);
-    // Sent as text[]: drizzle replaces the shared client's timestamp serializers, which do not take arrays.
+    // Lists travel as JSON: the client does not look up array types (see src/db/client.ts).
     const times = Array.from({ length: n }, (_, k) => at(start + k).toISOString());
     const inserted = await sql.begin(async (tx) => {
       const created = await tx`
@@ -26,11 +26,12 @@ export async function insertScheduledCallbacks(
           '+1212' || lpad((${start}::int + t.i)::text, 7, '0'), 'US', 'fixed_line_or_mobile',
           '{America/New_York}', 'number', 'bulk', '{"summary":"bulk"}'::jsonb,
           t.at, t.at + interval '48 hours', t.at, 'second_explanation', 'bulk'
-        from unnest((${times}::text[])::timestamptz[]) with ordinality as t(at, i)
+        from (select x::timestamptz as at, i from json_array_elements_text(${JSON.stringify(times)}::json) with ordinality as j(x, i)) t
         returning id, version, scheduled_for`;
       await tx`
         insert into callback_events (callback_id, actor, from_status, to_status, details)
-        select id, 'bulk', null, 'scheduled', '{}'::jsonb from unnest(${created.map((r) => r.id as string)}::uuid[]) as id`;
+        select id::uuid, 'bulk', null, 'scheduled', '{}'::jsonb
+        from json_array_elements_text(${JSON.stringify(created.map((r) => r.id as string))}::json) as id`;
       return created;
     });
     for (const r of inserted) rows.push({ id: r.id, version: r.version, scheduledFor: new Date(r.scheduled_for) });

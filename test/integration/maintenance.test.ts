@@ -185,7 +185,7 @@ describe('SLA events (SPEC §5)', () => {
     const riskAt = minutes(deadline, -60);
     await Promise.all([maintain(riskAt, { batchSize: 2 }), maintain(riskAt, { batchSize: 3 })]);
     const events = await t.sql`select payload->>'callbackId' as id from outbox
-                               where event = 'callback.sla_at_risk' and payload->>'callbackId' = any(${ids})`;
+                               where event = 'callback.sla_at_risk' and payload->>'callbackId' in ${t.sql(ids)}`;
     expect(events.map((e) => e.id).sort()).toEqual([...ids].sort());
   });
 

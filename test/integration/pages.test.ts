@@ -463,7 +463,7 @@ describe('/o/{token} consent offers (SPEC §8)', () => {
     expect(page.status).toBe(200);
     expect(page.text).toContain(zh.offerTitle({ brand: 'Acme Telco' }));
     expect(page.text).toContain('Your roaming charges');
-    const [{ timezones }] = (await t.sql`select timezones from callbacks where id = ${offer.callbackId}`) as unknown as [{ timezones: string[] }];
+    const [{ timezones }] = (await t.sql`select to_json(timezones) as timezones from callbacks where id = ${offer.callbackId}`) as unknown as [{ timezones: string[] }];
     expect(page.text).toContain(zh.offerTimesIn({ zone: timezones[0]! }));
     const values = slotValues(page.html);
     expect(values[0]).toBe('');

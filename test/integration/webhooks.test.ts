@@ -175,7 +175,7 @@ describe('webhook endpoints (admin)', () => {
     expect(res.body).toMatchObject({ url: 'https://crm.example.com/hooks', events: ['callback.ready'], description: 'CRM', active: true });
     expect(res.body.secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
     expect(Buffer.from(res.body.secret.slice('whsec_'.length), 'base64')).toHaveLength(32);
-    const [stored] = await t.sql`select secret, events from webhook_endpoints where id = ${res.body.id}`;
+    const [stored] = await t.sql`select secret, to_json(events) as events from webhook_endpoints where id = ${res.body.id}`;
     expect(stored).toEqual({ secret: res.body.secret, events: ['callback.ready'] });
 
     const list = await t.request('GET', '/v1/webhooks/endpoints', { key: admin });

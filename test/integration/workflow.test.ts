@@ -125,10 +125,10 @@ describe('claiming (SPEC §5)', () => {
     expect(won.sort()).toEqual([...ids].sort());
     expect(results.filter((r) => r.status === 204)).toHaveLength(6);
 
-    const rows = await t.sql`select claimed_by, version from callbacks where id = any(${ids}::uuid[]) and status = 'claimed'`;
+    const rows = await t.sql`select claimed_by, version from callbacks where id in ${t.sql(ids)} and status = 'claimed'`;
     expect(new Set(rows.map((r) => r.claimed_by)).size).toBe(10);
     const claims = await t.sql`select count(*)::int as n from callback_events
-                               where callback_id = any(${ids}::uuid[]) and to_status = 'claimed'`;
+                               where callback_id in ${t.sql(ids)} and to_status = 'claimed'`;
     expect(claims[0]!.n).toBe(10);
   });
 
@@ -421,7 +421,7 @@ describe('attempt results (SPEC §5)', () => {
       const dials = await Promise.all(agents.map((key, i) => startAttempt(key, claimed[i]!.body.id)));
       expect(dials.map((d) => d.status).sort()).toEqual([201, 409]);
       expect(dials.find((d) => d.status === 409)!.body).toMatchObject({ code: 'not_permitted_now', nextPermittedAt: minutes(NOW, 24 * 60).toISOString() });
-      expect(await t.sql`select 1 from attempts where callback_id = any(${ids}::uuid[])`).toHaveLength(1);
+      expect(await t.sql`select 1 from attempts where callback_id in ${t.sql(ids)}`).toHaveLength(1);
     } finally {
       await t.request('PUT', '/v1/settings/calling', { key: admin, body: settings.body });
     }
