@@ -2,7 +2,8 @@ import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import * as schema from './schema/index.js';
 
-export type Database = PostgresJsDatabase<typeof schema>;
+/** drizzle over postgres.js; `$client` is the postgres.js pool, for the few statements written by hand. */
+export type Database = PostgresJsDatabase<typeof schema> & { $client: postgres.Sql };
 /** A database handle or an open transaction: services accept either. */
 export type Executor = Database | Parameters<Parameters<Database['transaction']>[0]>[0];
 

@@ -6,6 +6,7 @@
  * frequency caps and `notBefore`. Everything is built as interval lists, one local day at a time,
  * so a two-week preview costs a few dozen zone look-ups instead of a per-minute scan.
  */
+import { LRUCache } from 'lru-cache';
 import { IANAZone } from 'luxon';
 import { type Interval, clip, contains, intersect, normalize, subtract } from './intervals.js';
 
@@ -206,26 +207,62 @@ function offsetMsAt(zone: IANAZone, t: number): number {
   return Math.round(zone.offset(t) * MINUTE_MS);
 }
 
+/** A zone's offset at the start of a span and each change within it. */
+interface OffsetScan {
+  startOffsetMs: number;
+  changes: { at: number; offsetMs: number }[];
+}
+
+/**
+ * Offsets are read through Intl (slow: a formatToParts per reading), so each zone is scanned once
+ * per fixed span of SCAN_SPAN_MS and the result kept: a zone's rules do not change while we run.
+ */
+const SCAN_SPAN_MS = 32 * DAY_MS;
+const scans = new LRUCache<string, OffsetScan>({ max: 20_000 });
+
+function offsetScan(zone: IANAZone, k: number): OffsetScan {
+  const key = `${zone.name}\u0000${k}`;
+  let scan = scans.get(key);
+  if (!scan) scans.set(key, (scan = scanOffsets(zone, k * SCAN_SPAN_MS, (k + 1) * SCAN_SPAN_MS)));
+  return scan;
+}
+
 /**
  * Samples the offset once a day and bisects where it changed. Assumes no zone changes its
  * offset and back again within one day, which holds for the current rules of every tz zone.
  */
-function offsetSegments(zone: IANAZone, from: number, until: number): OffsetSegment[] {
-  const segments: OffsetSegment[] = [];
-  let segmentStart = -Infinity;
-  let offset = offsetMsAt(zone, from);
+function scanOffsets(zone: IANAZone, from: number, until: number): OffsetScan {
+  const startOffsetMs = offsetMsAt(zone, from);
+  const changes: OffsetScan['changes'] = [];
+  let offset = startOffsetMs;
   for (let prev = from; prev < until; ) {
     const next = Math.min(prev + DAY_MS, until);
     const nextOffset = offsetMsAt(zone, next);
     if (nextOffset !== offset) {
-      const change = findOffsetChange(zone, prev, next, offset);
-      segments.push({ start: segmentStart, end: change, offsetMs: offset });
-      segmentStart = change;
+      changes.push({ at: findOffsetChange(zone, prev, next, offset), offsetMs: nextOffset });
       offset = nextOffset;
     }
     prev = next;
   }
-  segments.push({ start: segmentStart, end: Infinity, offsetMs: offset });
+  return { startOffsetMs, changes };
+}
+
+/** The zone's offsets over [from, until], from the scans of the spans that cover it. */
+function offsetSegments(zone: IANAZone, from: number, until: number): OffsetSegment[] {
+  const segments: OffsetSegment[] = [];
+  let segmentStart = -Infinity;
+  let offset: number | undefined;
+  for (let k = Math.floor(from / SCAN_SPAN_MS); k * SCAN_SPAN_MS <= until; k++) {
+    const scan = offsetScan(zone, k);
+    // A span starts with the offset the previous one ended with (both read at the same instant).
+    offset ??= scan.startOffsetMs;
+    for (const change of scan.changes) {
+      segments.push({ start: segmentStart, end: change.at, offsetMs: offset });
+      segmentStart = change.at;
+      offset = change.offsetMs;
+    }
+  }
+  segments.push({ start: segmentStart, end: Infinity, offsetMs: offset as number });
   return segments;
 }
 

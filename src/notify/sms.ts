@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { UnrecoverableError, type JobsOptions } from 'bullmq';
 import { and, asc, eq, inArray, lt, notInArray, sql } from 'drizzle-orm';
 import type { Executor } from '../db/client.js';
@@ -55,21 +56,39 @@ const IGNORES_OPT_OUT: ReadonlySet<SmsPurpose> = new Set(['opt_out_confirmation'
 /** `all` and `sms` opt-outs stop texts; a `voice` opt-out only stops calls. */
 const TEXT_SCOPES: ('all' | 'sms')[] = ['all', 'sms'];
 
-/**
- * Records an outbound SMS as `queued` and returns its id, inside the caller's transaction; call
- * `flushSms` with the ids after COMMIT. Returns null, storing nothing, when the number has opted
- * out of texts, unless the message is the opt-out confirmation itself.
- */
-export async function queueSms(
-  db: Executor,
-  msg: { to: string; body: string; purpose: SmsPurpose; callbackId?: string | null },
-): Promise<{ id: string } | null> {
+type SmsMessage = { to: string; body: string; purpose: SmsPurpose; callbackId?: string | null };
+
+/** Whether a number's opt-out (its scope, or null) stops a message of this purpose. */
+export const optOutStopsText = (scope: string | null, purpose: SmsPurpose) =>
+  scope !== null && (TEXT_SCOPES as string[]).includes(scope) && !IGNORES_OPT_OUT.has(purpose);
+
+/** The `queued` row of an outbound SMS, checked (E.164 recipient, body length) and with its id. */
+export function outboundSmsRow(msg: SmsMessage): typeof smsMessages.$inferInsert & { id: string } {
   if (!E164.test(msg.to)) throw new AppError('validation_failed', 'an SMS goes to an E.164 number', { errors: [{ path: 'to', message: 'must be E.164' }] });
   if (msg.body.length === 0 || msg.body.length > SMS_MAX_BODY_LENGTH) {
     throw new AppError('validation_failed', `an SMS body has 1 to ${SMS_MAX_BODY_LENGTH} characters`, {
       errors: [{ path: 'body', message: 'length out of range' }],
     });
   }
+  return {
+    id: randomUUID(),
+    direction: 'outbound',
+    toE164: msg.to,
+    body: msg.body,
+    purpose: msg.purpose,
+    status: 'queued',
+    provider: PROVIDER_UNASSIGNED,
+    callbackId: msg.callbackId ?? null,
+  };
+}
+
+/**
+ * Records an outbound SMS as `queued` and returns its id, inside the caller's transaction; call
+ * `flushSms` with the ids after COMMIT. Returns null, storing nothing, when the number has opted
+ * out of texts, unless the message is the opt-out confirmation itself.
+ */
+export async function queueSms(db: Executor, msg: SmsMessage): Promise<{ id: string } | null> {
+  const row = outboundSmsRow(msg);
   if (!IGNORES_OPT_OUT.has(msg.purpose)) {
     const [optedOut] = await db
       .select({ scope: optOuts.scope })
@@ -77,25 +96,10 @@ export async function queueSms(
       .where(and(eq(optOuts.phoneE164, msg.to), inArray(optOuts.scope, TEXT_SCOPES)));
     if (optedOut) return null;
   }
-  const [row] = await db
-    .insert(smsMessages)
-    .values({
-      direction: 'outbound',
-      toE164: msg.to,
-      body: msg.body,
-      purpose: msg.purpose,
-      status: 'queued',
-      provider: PROVIDER_UNASSIGNED,
-      callbackId: msg.callbackId ?? null,
-    })
-    .returning({ id: smsMessages.id });
-  return { id: row!.id };
+  await db.insert(smsMessages).values(row);
+  return { id: row.id };
 }
 
-/**
- * Adds one send job per message, after COMMIT. A Redis failure is logged, not thrown: the rows are
- * committed and `requeueStaleSms` adds their jobs later, so the caller's work must not fail for it.
- */
 export async function flushSms(deps: Pick<AppDeps, 'queues' | 'logger'>, ids: string[], options: { backoffMs?: number } = {}): Promise<void> {
   if (ids.length === 0) return;
   try {

@@ -1,7 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, inArray, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lt } from 'drizzle-orm';
 import type { Database, Executor } from '../db/client.js';
-import { attempts, callbackEvents, callbacks, idempotencyKeys, optOuts, outbox } from '../db/schema/index.js';
+import { insertTogether, rowFor, type RowFor } from '../db/insert-together.js';
+import { attempts, callbackEvents, callbacks, consentOffers, idempotencyKeys, optOuts, outbox, smsMessages } from '../db/schema/index.js';
 import { ACTIVE_STATUSES, type CallbackStatus } from '../domain/callback-state.js';
 import type { Interval } from '../domain/intervals.js';
 import { ineligibility } from '../domain/policy.js';
@@ -11,14 +12,15 @@ import type { AppDeps } from '../http/context.js';
 import type { Principal } from './api-keys.js';
 import { customerPhone } from './customer-phone.js';
 import { loadPolicy } from './policies.js';
-import { callingRulesFor, findSlot } from './scheduling.js';
+import { buildCallingRules, callingRulesFor, capWindowStart, findSlot } from './scheduling.js';
+import { loadSetting } from './settings.js';
 import { callingInputOfRow } from './callback-rules.js';
 import { callbackEventPayload, transition, type CallbackRow } from './transitions.js';
 import { enqueueWakeup } from './wakeups.js';
 import { dueJobId } from '../queues/queues.js';
 import { afterCursor, keysetPage } from '../db/keyset.js';
 import { flushSms } from '../notify/sms.js';
-import { createOffer } from './consent.js';
+import { offerRows } from './consent.js';
 
 export const actorOf = (p: Principal) => (p.agentId ? `agent:${p.agentId}` : `${p.role}:${p.keyId}`);
 
@@ -101,16 +103,21 @@ interface Idempotency {
   hash: string;
 }
 
+/** The stored answer to an Idempotency-Key, provided the request is the same one. */
+function answerOf(stored: { requestHash: string; status: number; response: unknown } | null, idem: Idempotency) {
+  if (!stored) return null;
+  if (stored.requestHash !== idem.hash) {
+    throw new AppError('idempotency_key_reused', 'this Idempotency-Key was used with a different body');
+  }
+  return { status: stored.status, body: stored.response };
+}
+
 async function replay(db: Executor, idem: Idempotency): Promise<{ status: number; body: unknown } | null> {
   const [row] = await db
     .select()
     .from(idempotencyKeys)
     .where(and(eq(idempotencyKeys.scope, idem.scope), eq(idempotencyKeys.key, idem.key)));
-  if (!row) return null;
-  if (row.requestHash !== idem.hash) {
-    throw new AppError('idempotency_key_reused', 'this Idempotency-Key was used with a different body');
-  }
-  return { status: row.status, body: row.response };
+  return answerOf(row ?? null, idem);
 }
 
 export const idempotencyFor = (principal: Principal, key: string | undefined, body: unknown): Idempotency | null =>
@@ -118,28 +125,47 @@ export const idempotencyFor = (principal: Principal, key: string | undefined, bo
     ? null
     : { scope: principal.keyId, key, hash: createHash('sha256').update(JSON.stringify(body)).digest('hex') };
 
-/** What the database knows about a case and a number, read in one round trip. */
-async function caseFacts(db: Executor, caseRef: string, e164: string) {
-  const active = sql.raw(ACTIVE_STATUSES.map((s) => `'${s}'`).join(', '));
-  const [row] = await db.execute<{ last_round: number | null; active_id: string | null; exempted: boolean; opted_out: boolean }>(sql`
+/**
+ * Everything stored that a create depends on, in one round trip: the case's rounds and active
+ * callback, an approved exemption, the number's opt-out and recent attempts (the caps), and the
+ * answer already given to this Idempotency-Key. Written with postgres.js: it runs on every create.
+ */
+async function createFacts(db: Database, caseRef: string, e164: string, idem: Idempotency | null, now: Date) {
+  const sql = db.$client;
+  const [row] = await sql<
+    {
+      last_round: number | null;
+      active_id: string | null;
+      exempted: boolean;
+      opt_out_scope: string | null;
+      attempt_times: string[] | null;
+      previous: { requestHash: string; status: number; response: unknown } | null;
+    }[]
+  >`
     select
       (select max(round) from callbacks where case_ref = ${caseRef}) as last_round,
-      (select id from callbacks where case_ref = ${caseRef} and status in (${active}) limit 1) as active_id,
+      (select id from callbacks where case_ref = ${caseRef} and status in ${sql(ACTIVE_STATUSES)} limit 1) as active_id,
       exists (select 1 from exemptions where case_ref = ${caseRef} and status = 'approved') as exempted,
-      exists (select 1 from opt_outs where phone_e164 = ${e164} and scope <> 'sms') as opted_out`);
+      (select scope from opt_outs where phone_e164 = ${e164}) as opt_out_scope,
+      (select json_agg(started_at) from attempts
+        where phone_e164 = ${e164} and started_at > ${capWindowStart(now).toISOString()}::timestamptz) as attempt_times,
+      (select json_build_object('requestHash', request_hash, 'status', status, 'response', response)
+        from idempotency_keys where scope = ${idem?.scope ?? null} and key = ${idem?.key ?? null}) as previous`;
   return {
-    lastRound: row?.last_round ?? 1,
-    activeId: row?.active_id ?? null,
-    exempted: row?.exempted ?? false,
-    optedOut: row?.opted_out ?? false,
+    lastRound: row!.last_round ?? 1,
+    activeId: row!.active_id,
+    exempted: row!.exempted,
+    optOutScope: row!.opt_out_scope,
+    attemptTimes: (row!.attempt_times ?? []).map((t) => Date.parse(t)),
+    previous: row!.previous,
   };
 }
 
 /**
  * SPEC §4–§5: eligibility and an honest slot before the deadline, then the wake-up and one INSERT
- * statement (callback, timeline row and outbox event together). The wake-up goes first: if Redis
- * refuses it nothing is stored (503); if the INSERT fails the orphan job finds no callback and does
- * nothing, and is removed at once where possible.
+ * statement (callback, timeline row, outbox event, idempotency record, consent offer and its SMS,
+ * whichever apply). The wake-up goes first: if Redis refuses it nothing is stored (503); if the
+ * INSERT fails the orphan job finds no callback and does nothing, and is removed where possible.
  */
 export async function createCallback(
   deps: Pick<AppDeps, 'db' | 'queues' | 'config' | 'logger'>,
@@ -149,24 +175,21 @@ export async function createCallback(
   idem: Idempotency | null,
 ): Promise<{ status: number; body: unknown }> {
   const { db } = deps;
-  if (idem) {
-    const previous = await replay(db, idem);
-    if (previous) return previous;
-  }
   const { phone, zones } = customerPhone(input, deps.config.DEFAULT_REGION);
+  const [policy, facts, settings] = await Promise.all([
+    loadPolicy(db, input.category),
+    createFacts(db, input.caseRef, phone.e164, idem, now),
+    loadSetting(db, 'calling'),
+  ]);
+  const replayed = idem && answerOf(facts.previous, idem);
+  if (replayed) return replayed;
+
   const deadlineGiven = input.deadline;
   if (deadlineGiven && deadlineGiven <= now) {
     throw new AppError('validation_failed', 'the deadline has already passed', {
       errors: [{ path: 'deadline', message: 'must be in the future' }],
     });
   }
-  const notBefore = input.notBefore && input.notBefore > now ? input.notBefore : now;
-  const preferredWindows = input.preferredWindows?.map(toInterval) ?? null;
-  const [policy, facts, rules] = await Promise.all([
-    loadPolicy(db, input.category),
-    caseFacts(db, input.caseRef, phone.e164),
-    callingRulesFor(db, { phone, zones, notBefore, preferredWindows }, now),
-  ]);
   if (facts.activeId) throw duplicate(facts.activeId);
   const round = input.round ?? facts.lastRound + 1;
   if (round <= facts.lastRound) {
@@ -174,9 +197,13 @@ export async function createCallback(
       errors: [{ path: 'round', message: `must be greater than ${facts.lastRound}` }],
     });
   }
-  const refusal = ineligibility(policy, { round, tier: input.customer?.tier ?? null, optedOut: facts.optedOut, exempted: facts.exempted });
+  const optedOut = facts.optOutScope !== null && facts.optOutScope !== 'sms';
+  const refusal = ineligibility(policy, { round, tier: input.customer?.tier ?? null, optedOut, exempted: facts.exempted });
   if (refusal) throw new AppError(refusal.code, refusal.detail);
 
+  const notBefore = input.notBefore && input.notBefore > now ? input.notBefore : now;
+  const preferredWindows = input.preferredWindows?.map(toInterval) ?? null;
+  const rules = buildCallingRules(settings, { phone, zones, notBefore, preferredWindows }, facts.attemptTimes);
   const deadline = deadlineGiven ?? new Date(now.getTime() + policy.deadlineHours * 3600_000);
   const slot = findSlot(rules, now, deadline);
   if (!slot.withinDeadline) {
@@ -223,42 +250,36 @@ export async function createCallback(
     updatedAt: now,
   };
   const body = toCallbackResponse(row);
-  const insert = (ex: Executor) => insertCallback(ex, row, { round, zones }, status === 'scheduled' ? 'callback.scheduled' : null);
+  const rows: RowFor[] = [
+    rowFor(callbacks, row),
+    rowFor(callbackEvents, { callbackId: row.id, at: now, actor: row.createdBy, fromStatus: null, toStatus: status, details: { round, zones } }),
+  ];
+  if (status === 'scheduled') rows.push(rowFor(outbox, { event: 'callback.scheduled', payload: callbackEventPayload(row) }));
+  if (idem) rows.push(rowFor(idempotencyKeys, { scope: idem.scope, key: idem.key, requestHash: idem.hash, status: 201, response: body }));
+  // SPEC §8: the customer is asked first; the offer and its SMS are stored with the callback.
+  const offer = status === 'awaiting_consent' ? offerRows(row, deps, now, facts.optOutScope) : null;
+  if (offer) rows.push(rowFor(consentOffers, offer.offer));
+  if (offer?.sms) rows.push(rowFor(smsMessages, offer.sms));
 
-  const needsOffer = status === 'awaiting_consent';
+  await enqueueWakeup(deps.queues, row, now);
   try {
-    if (!idem && !needsOffer) {
-      await enqueueWakeup(deps.queues, row, now);
-      await insert(db);
-      return { status: 201, body };
-    }
-    const result = await db.transaction(async (tx) => {
-      if (idem) {
-        const [claimed] = await tx
-          .insert(idempotencyKeys)
-          .values({ scope: idem.scope, key: idem.key, requestHash: idem.hash, status: 201, response: body })
-          .onConflictDoNothing()
-          .returning({ key: idempotencyKeys.key });
-        // A concurrent request with the same key committed first: answer as it did.
-        if (!claimed) return { response: (await replay(tx, idem))!, smsId: null };
-      }
-      await enqueueWakeup(deps.queues, row, now);
-      await insert(tx);
-      // SPEC §8: the customer is asked first; the offer and its SMS commit with the callback.
-      const offer = needsOffer ? await createOffer(tx, row, deps, now) : null;
-      return { response: { status: 201, body }, smsId: offer?.smsId ?? null };
-    });
-    if (result.smsId) await flushSms(deps, [result.smsId]);
-    return result.response;
+    await insertTogether(db, rows);
   } catch (err) {
     await removeOrphanWakeup(deps, row);
-    if ([...causes(err)].some((e) => (e as { constraint_name?: string }).constraint_name === 'callbacks_active_case_uq')) {
-      const winner = await caseFacts(db, input.caseRef, phone.e164);
+    if (isUniqueViolation(err)) {
+      // A concurrent request with the same key (or for the same case) committed first.
+      const answer = idem && (await replay(db, idem));
+      if (answer) return answer;
+      const winner = await createFacts(db, input.caseRef, phone.e164, null, now);
       if (winner.activeId) throw duplicate(winner.activeId);
     }
     throw err;
   }
+  if (offer?.sms) await flushSms(deps, [offer.sms.id]);
+  return { status: 201, body };
 }
+
+const isUniqueViolation = (err: unknown) => [...causes(err)].some((e) => (e as { code?: string }).code === '23505');
 
 /**
  * Removes the wake-up of a create that failed, but only once PostgreSQL confirms the callback was
@@ -272,24 +293,6 @@ async function removeOrphanWakeup(deps: Pick<AppDeps, 'db' | 'queues'>, row: Cal
   } catch {
     // PostgreSQL or Redis unreachable: keep the job.
   }
-}
-
-/** The callback, its first timeline row and its outbox event in one statement (data-modifying CTEs). */
-async function insertCallback(db: Executor, row: CallbackRow, details: Record<string, unknown>, event: string | null) {
-  const cb = db.$with('cb').as(db.insert(callbacks).values(row).returning({ id: callbacks.id }));
-  const ev = db
-    .$with('ev')
-    .as(
-      db
-        .insert(callbackEvents)
-        .values({ callbackId: row.id, at: row.createdAt, actor: row.createdBy, fromStatus: null, toStatus: row.status, details })
-        .returning({ id: callbackEvents.id }),
-    );
-  const ob = db
-    .$with('ob')
-    .as(db.insert(outbox).values({ event: event ?? 'none', payload: callbackEventPayload(row) }).returning({ id: outbox.id }));
-  if (event) await db.with(cb, ev, ob).select({ id: cb.id }).from(cb);
-  else await db.with(cb, ev).select({ id: cb.id }).from(cb);
 }
 
 export async function getCallback(db: Database, id: string) {

@@ -14,7 +14,7 @@ import { clip } from '../domain/intervals.js';
 import { canReceiveSms, type PhoneType } from '../domain/phone.js';
 import type { AppDeps } from '../http/context.js';
 import { AppError } from '../http/errors.js';
-import { flushSms, queueSms } from '../notify/sms.js';
+import { flushSms, optOutStopsText, outboundSmsRow, queueSms } from '../notify/sms.js';
 import { smsLanguage, smsText } from '../notify/sms-templates.js';
 import { callingRulesOfRow, nextPermittedOrRecheck } from './callback-rules.js';
 import { transition, type CallbackRow } from './transitions.js';
@@ -33,28 +33,22 @@ const EXPIRE_BATCH = 500;
 const hashToken = (deps: Pick<AppDeps, 'config'>, token: string) => verificationHash(deps.config.SECRET_KEY, token);
 
 /**
- * Records the offer of a callback just created in `awaiting_consent` and queues its SMS, inside
- * the creating transaction. The caller flushes `smsId` after COMMIT. The token is returned once
- * (for the link) and stored only as a keyed hash.
+ * The offer of a callback about to be created in `awaiting_consent`, and its SMS unless the number
+ * cannot take texts or refused them (`optOutScope`): the caller stores them with the callback and
+ * flushes the SMS after. The token reaches the customer only in the link; it is stored as a keyed hash.
  */
-export async function createOffer(
-  tx: Executor,
-  callback: CallbackRow,
-  deps: Pick<AppDeps, 'config'>,
-  now: Date,
-): Promise<{ smsId: string | null; token: string }> {
+export function offerRows(callback: CallbackRow, deps: Pick<AppDeps, 'config'>, now: Date, optOutScope: string | null) {
   const token = randomBytes(32).toString('base64url');
-  const expiresAt = new Date(Math.min(now.getTime() + OFFER_TTL_MS, callback.deadline.getTime()));
-  await tx.insert(consentOffers).values({
+  const offer: typeof consentOffers.$inferInsert = {
     callbackId: callback.id,
     phoneE164: callback.phoneE164,
     tokenHash: hashToken(deps, token),
-    expiresAt,
+    expiresAt: new Date(Math.min(now.getTime() + OFFER_TTL_MS, callback.deadline.getTime())),
     createdAt: now,
-  });
-  if (!canReceiveSms(callback.phoneType as PhoneType)) return { smsId: null, token };
+  };
+  if (!canReceiveSms(callback.phoneType as PhoneType) || optOutStopsText(optOutScope, 'consent_offer')) return { offer, sms: null, token };
   const link = `${deps.config.PUBLIC_BASE_URL.replace(/\/+$/, '')}/o/${token}`;
-  const sms = await queueSms(tx, {
+  const sms = outboundSmsRow({
     to: callback.phoneE164,
     body: smsText('consent_offer', smsLanguage(callback.customerLanguage), {
       brand: deps.config.BRAND_NAME,
@@ -65,7 +59,7 @@ export async function createOffer(
     purpose: 'consent_offer',
     callbackId: callback.id,
   });
-  return { smsId: sms?.id ?? null, token };
+  return { offer, sms, token };
 }
 
 const isOpen = (offer: OfferRow, callback: CallbackRow, now: Date) =>

@@ -5,8 +5,9 @@
  */
 import { eq } from 'drizzle-orm';
 import { expect } from 'vitest';
-import { callbacks } from '../../src/db/schema/index.js';
-import { createOffer } from '../../src/services/consent.js';
+import { callbacks, consentOffers } from '../../src/db/schema/index.js';
+import { offerRows } from '../../src/services/consent.js';
+import { insertTogether, rowFor } from '../../src/db/insert-together.js';
 import { dispatchDue } from '../../src/services/dispatch.js';
 import { callAroundTheClock, type TestContext } from '../helpers/harness.js';
 
@@ -120,6 +121,7 @@ export async function openOffer(t: TestContext, admin: string, options: { phone?
   if (linked) return { token: linked, callbackId, e164: created.body.phone.e164 };
 
   const [row] = await t.runtime.deps.db.select().from(callbacks).where(eq(callbacks.id, callbackId));
-  const { token } = await t.runtime.deps.db.transaction((tx) => createOffer(tx, row!, t.runtime.deps, new Date()));
+  const { offer, token } = offerRows(row!, t.runtime.deps, new Date(), null);
+  await insertTogether(t.runtime.deps.db, [rowFor(consentOffers, offer)]);
   return { token, callbackId, e164: created.body.phone.e164 };
 }

@@ -196,6 +196,22 @@ describe('idempotency', () => {
     expect(other).toMatchObject({ status: 422, body: { code: 'idempotency_key_reused' } });
     expect(await t.sql`select id from callbacks where case_ref = ${b.caseRef}`).toHaveLength(1);
   });
+
+  it('answers concurrent requests with one key as one creation, and keeps the wake-up of the one stored', async () => {
+    const b = body();
+    const headers = { 'idempotency-key': `idem-race-${b.caseRef}` };
+    const results = await Promise.all(Array.from({ length: 6 }, () => t.request('POST', '/v1/callbacks', { key: agent, body: b, headers })));
+    expect(results.map((r) => r.status)).toEqual([201, 201, 201, 201, 201, 201]);
+    const id = results[0]!.body.id as string;
+    expect(results.every((r) => r.body.id === id)).toBe(true);
+    expect(await t.sql`select id from callbacks where case_ref = ${b.caseRef}`).toEqual([{ id }]);
+    expect(await t.sql`select count(*)::int as n from callback_events where callback_id = ${id}`).toEqual([{ n: 1 }]);
+    expect(await t.runtime.queues.due.getJob(dueJobId(id, 1))).toBeDefined();
+    // The losers' wake-ups were enqueued before their INSERT failed: none may be left behind.
+    const stored = new Set((await t.sql`select id from callbacks`).map((r) => r.id as string));
+    const orphans = (await t.runtime.queues.due.getDelayed()).filter((job) => !stored.has(job.data.callbackId));
+    expect(orphans.map((job) => job.id)).toEqual([]);
+  });
 });
 
 describe('reading, cancelling, rescheduling', () => {

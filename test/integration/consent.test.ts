@@ -1,10 +1,11 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../helpers/harness.js';
-import { callbacks } from '../../src/db/schema/index.js';
+import { callbacks, consentOffers, smsMessages } from '../../src/db/schema/index.js';
 import { smsJobId } from '../../src/notify/sms.js';
 import { dueJobId } from '../../src/queues/queues.js';
-import { answerOfferByPhone, createOffer, expireOffers, loadOffer } from '../../src/services/consent.js';
+import { answerOfferByPhone, expireOffers, loadOffer, offerRows } from '../../src/services/consent.js';
+import { insertTogether, rowFor } from '../../src/db/insert-together.js';
 
 let t: TestContext;
 let admin: string;
@@ -90,11 +91,10 @@ describe('the offer (SPEC §8)', () => {
     });
     expect(created.status).toBe(201);
     const deps = t.runtime.deps;
-    const offer = await deps.db.transaction(async (tx) => {
-      const [row] = await tx.select().from(callbacks).where(eq(callbacks.id, created.body.id));
-      return createOffer(tx, row!, { config: { ...deps.config, SMS_ALLOW_LINKS: false } }, NOW);
-    });
-    const [sms] = await t.sql`select body from sms_messages where id = ${offer.smsId}`;
+    const [row] = await deps.db.select().from(callbacks).where(eq(callbacks.id, created.body.id));
+    const offer = offerRows(row!, { config: { ...deps.config, SMS_ALLOW_LINKS: false } }, NOW, null);
+    await insertTogether(deps.db, [rowFor(consentOffers, offer.offer), rowFor(smsMessages, offer.sms!)]);
+    const [sms] = await t.sql`select body from sms_messages where id = ${offer.sms!.id}`;
     expect(sms!.body).toMatch(/Reply 1 or YES for a call, 2 or NO for no call\.$/);
     expect(sms!.body).not.toMatch(/https?:|\/o\//);
   });

@@ -405,6 +405,12 @@ describe('attempt results (SPEC §5)', () => {
     // C is still ready; the claim re-checks the caps and puts it back after the rolling window.
     expect((await claim(agentC)).status).toBe(204);
     expect(await detail(c.id)).toMatchObject({ status: 'scheduled', scheduledFor: '2027-01-16T14:10:00.000Z' });
+
+    // Preview and a new callback for the number read the same attempts: nothing before the window rolls.
+    const preview = await t.request('POST', '/v1/schedule/preview', { key: admin, body: { phone, category: cat } });
+    expect(preview.body).toMatchObject({ earliest: '2027-01-16T14:10:00.000Z' });
+    const another = await createCallback(agentC, quiet, { phone });
+    expect(another).toMatchObject({ scheduledFor: '2027-01-16T14:10:00.000Z' });
   });
 
   it('lets only one of two simultaneous dials to one number through when the cap has one call left', async () => {

@@ -3,7 +3,8 @@ import { ALL_STAFF, createRouter, jsonBody, jsonResponse, staffRoute } from '../
 import { Instant, IntervalSchema, PhoneFields, PhoneSchema, PreferredWindows } from '../schemas.js';
 import { customerPhone } from '../../services/customer-phone.js';
 import { loadPolicy } from '../../services/policies.js';
-import { callingRulesFor, findSlot } from '../../services/scheduling.js';
+import { buildCallingRules, findSlot, recentAttemptTimes } from '../../services/scheduling.js';
+import { loadSetting } from '../../services/settings.js';
 
 const PreviewRequest = z
   .object({
@@ -44,18 +45,14 @@ export function previewRouter() {
       const body = c.req.valid('json');
       const now = clock();
       const { phone, zones } = customerPhone(body, config.DEFAULT_REGION);
-      const policy = await loadPolicy(db, body.category);
+      const [policy, settings, attemptTimes] = await Promise.all([
+        loadPolicy(db, body.category),
+        loadSetting(db, 'calling'),
+        recentAttemptTimes(db, phone.e164, now),
+      ]);
       const deadline = body.deadline ?? new Date(now.getTime() + policy.deadlineHours * 3600_000);
-      const rules = await callingRulesFor(
-        db,
-        {
-          phone,
-          zones,
-          notBefore: body.notBefore ?? now,
-          preferredWindows: body.preferredWindows?.map((w) => ({ start: w.start.getTime(), end: w.end.getTime() })) ?? null,
-        },
-        now,
-      );
+      const preferredWindows = body.preferredWindows?.map((w) => ({ start: w.start.getTime(), end: w.end.getTime() })) ?? null;
+      const rules = buildCallingRules(settings, { phone, zones, notBefore: body.notBefore ?? now, preferredWindows }, attemptTimes);
       const slot = findSlot(rules, now, deadline, { intervals: 10 });
       return c.json(
         {
