@@ -156,6 +156,7 @@ async function answerOffer(
         details: { consent: 'accepted', via: answer.via, chosenSlot: answer.slot?.toISOString() ?? null, scheduledFor: at.toISOString() },
         set: { scheduledFor: at },
         event: 'callback.scheduled',
+        now,
       });
       moved = result?.row ?? null;
       if (moved) await enqueueWakeup(deps.queues, moved, now);
@@ -166,6 +167,7 @@ async function answerOffer(
         actor,
         details: { consent: 'declined', via: answer.via },
         set: { scheduledFor: null },
+        now,
       });
       moved = result?.row ?? null;
     }
@@ -261,6 +263,7 @@ export async function expireOffers(deps: Deps, now: Date): Promise<number> {
         actor: 'system:consent',
         details: { reason: 'no_answer' },
         set: { scheduledFor: null },
+        now,
       });
       if (result) await closeOffers(tx, eq(consentOffers.callbackId, id), now);
       return result;
