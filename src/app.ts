@@ -81,6 +81,7 @@ export function createApp(deps: AppDeps) {
     if (err instanceof HTTPException) {
       if (err.status === 400) return problem(c, new AppError('malformed_json', err.message));
       if (err.status === 413) return problem(c, new AppError('payload_too_large', err.message));
+      if (err.status === 415) return problem(c, new AppError('unsupported_media_type', err.message));
       return problem(c, new AppError('bad_request', err.message));
     }
     const logger = c.var.logger ?? deps.logger;

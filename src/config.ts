@@ -46,6 +46,12 @@ const envSchema = z.object({
   OUTBOX_INTERVAL_MS: z.coerce.number().int().min(100).default(1000),
   /** First webhook retry delay; it doubles per attempt (12 attempts span about 11 hours at 10 s). */
   WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(10).default(10_000),
+  /**
+   * Let webhook endpoints be loopback, private, link-local (cloud metadata) and other non-public
+   * addresses. Off, such URLs are refused at registration and every delivery checks the address
+   * it connects to (DNS rebinding). Only for tests and closed networks.
+   */
+  WEBHOOK_ALLOW_PRIVATE_URLS: bool.default(false),
   CLAIM_LEASE_SECONDS: z.coerce.number().int().min(10).max(24 * 3600).default(600),
   /** A call without a recorded result after this long counts as failed (and is retried or ends). */
   IN_CALL_TIMEOUT_MINUTES: z.coerce.number().int().min(5).max(24 * 60).default(120),

@@ -4,13 +4,33 @@ import { AppError, fieldErrors, problemResponses } from './errors.js';
 import { requireRole } from './middleware.js';
 import type { Role } from '../services/api-keys.js';
 
-/** Every router shares one validation hook: a failed schema is a 422 with field paths. */
+/** The path of the first string holding a NUL character (PostgreSQL cannot store one in text), or null. */
+function nulCharacterPath(value: unknown, path: string[] = []): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path.join('.') || '(body)' : null;
+  if (typeof value !== 'object' || value === null || value instanceof Date) return null;
+  for (const [key, item] of Object.entries(value)) {
+    const found = nulCharacterPath(item, [...path, key]);
+    if (found !== null) return found;
+  }
+  return null;
+}
+
+/**
+ * Every router shares one validation hook: a failed schema is a 422 with field paths, and so is a
+ * NUL character in any string, which would otherwise fail in the database as a 500.
+ */
 export function createRouter() {
   return new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) {
         throw new AppError('validation_failed', 'the request does not match the schema', {
           errors: fieldErrors(result.error.issues),
+        });
+      }
+      const nul = nulCharacterPath(result.data);
+      if (nul !== null) {
+        throw new AppError('validation_failed', `${nul}: must not contain a NUL character`, {
+          errors: [{ path: nul, message: 'must not contain a NUL character' }],
         });
       }
     },

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
 import { UnrecoverableError, type JobsOptions } from 'bullmq';
 import { and, eq, sql } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
@@ -8,6 +10,7 @@ import type { AppDeps } from '../http/context.js';
 import type { WebhookJob } from '../queues/queues.js';
 import { countWebhookDelivery } from '../ops/metrics.js';
 import { ALERT_EVENTS } from '../ops/alerts.js';
+import { BlockedAddressError, assertLiteralAllowed, guardedLookup } from './webhook-address.js';
 
 /** The events a webhook endpoint may subscribe to (SPEC §6). */
 export const WEBHOOK_EVENTS = [
@@ -109,29 +112,58 @@ async function loadDelivery(db: Database, deliveryId: number) {
 
 type PostResult = { ok: true; status: number } | { ok: false; status: number | null; error: string };
 
+/**
+ * Without keep-alive, every delivery opens a fresh connection and so resolves and checks the
+ * endpoint's address again. The guarded agents connect only where `guardedLookup` allows.
+ */
+const AGENTS = {
+  guarded: { http: new http.Agent({ lookup: guardedLookup }), https: new https.Agent({ lookup: guardedLookup }) },
+  open: { http: new http.Agent(), https: new https.Agent() },
+};
+
 function describeFailure(err: unknown): string {
-  if (err instanceof Error && err.name === 'TimeoutError') return `timeout after ${WEBHOOK_TIMEOUT_MS} ms`;
-  if (err instanceof Error) {
-    const code = (err.cause as { code?: unknown } | undefined)?.code;
-    return typeof code === 'string' ? `${err.message}: ${code}` : err.message;
+  if (err instanceof BlockedAddressError) return `blocked: ${err.message}; WEBHOOK_ALLOW_PRIVATE_URLS is off`;
+  if (!(err instanceof Error)) return String(err);
+  if (err.name === 'TimeoutError' || (err.cause instanceof Error && err.cause.name === 'TimeoutError')) {
+    return `timeout after ${WEBHOOK_TIMEOUT_MS} ms`;
   }
-  return String(err);
+  // A name with several addresses that all refuse fails with an AggregateError without a message.
+  const message = err.message || (err instanceof AggregateError ? err.errors.map(String).join('; ') : err.name);
+  const code = (err as NodeJS.ErrnoException).code;
+  return code && !message.includes(code) ? `${message}: ${code}` : message;
+}
+
+/** One POST of the signed request; the receiver's answer (status aside) is not read. */
+async function send(url: URL, request: SignedRequest, allowPrivate: boolean): Promise<{ status: number; statusText: string }> {
+  // A literal address is connected to without a lookup, so it is checked here instead.
+  if (!allowPrivate) assertLiteralAllowed(url);
+  const secure = url.protocol === 'https:';
+  const agents = allowPrivate ? AGENTS.open : AGENTS.guarded;
+  return new Promise((resolve, reject) => {
+    const req = (secure ? https : http).request(
+      url,
+      {
+        method: 'POST',
+        headers: { ...request.headers, 'content-length': String(Buffer.byteLength(request.body)) },
+        agent: secure ? agents.https : agents.http,
+        signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+      },
+      (res) => {
+        res.destroy();
+        resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '' });
+      },
+    );
+    req.on('error', reject);
+    req.end(request.body);
+  });
 }
 
 /** One POST; a redirect is a failure, since following it would send signed events somewhere else. */
-async function post(url: string, request: SignedRequest): Promise<PostResult> {
+async function post(url: string, request: SignedRequest, allowPrivate: boolean): Promise<PostResult> {
   try {
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: request.headers,
-      body: request.body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
-    });
-    // The receiver's answer is not used; dropping it frees the connection.
-    await res.body?.cancel().catch(() => {});
-    if (res.status >= 200 && res.status < 300) return { ok: true, status: res.status };
-    return { ok: false, status: res.status, error: `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}` };
+    const { status, statusText } = await send(new URL(url), request, allowPrivate);
+    if (status >= 200 && status < 300) return { ok: true, status };
+    return { ok: false, status, error: `HTTP ${status}${statusText ? ` ${statusText}` : ''}` };
   } catch (err) {
     return { ok: false, status: null, error: describeFailure(err).slice(0, MAX_ERROR_LENGTH) };
   }
@@ -176,7 +208,7 @@ export async function deliverWebhook(deps: AppDeps, job: WebhookJob, attemptsMad
   // The receiver checks webhook-timestamp against its own clock, so it is the real sending time
   // rather than the service's (possibly fixed) business clock.
   const request = signWebhook(target.secret, target, new Date());
-  const result = await post(target.url, request);
+  const result = await post(target.url, request, deps.config.WEBHOOK_ALLOW_PRIVATE_URLS);
   if (result.ok) {
     await recordOutcome(deps.db, deliveryId, { status: 'delivered', lastStatus: result.status, lastError: null, countAttempt: true });
     countWebhookDelivery(deps, 'delivered');

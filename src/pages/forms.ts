@@ -4,13 +4,16 @@ import type { PagesEnv } from './context.js';
 
 export type Form = Record<string, string>;
 
-/** The posted form as trimmed strings (files and repeated fields ignored), cut to sane lengths. */
+/**
+ * The posted form as trimmed strings (files and repeated fields ignored), cut to sane lengths. A
+ * value with a NUL character, which no one types and PostgreSQL cannot store, counts as missing.
+ */
 export async function readForm(c: Context<PagesEnv>, maxLengths: Record<string, number>): Promise<Form> {
   const body = await c.req.parseBody();
   const form: Form = {};
   for (const [name, max] of Object.entries(maxLengths)) {
     const value = body[name];
-    form[name] = typeof value === 'string' ? value.trim().slice(0, max) : '';
+    form[name] = typeof value === 'string' && !value.includes('\u0000') ? value.trim().slice(0, max) : '';
   }
   return form;
 }

@@ -81,6 +81,7 @@ async function claimStep(deps: Deps, agentId: string, skills: string[], now: Dat
       actor: agentActor(agentId),
       details: { leaseExpiresAt: leaseExpiresAt.toISOString() },
       set: { claimedBy: agentId, leaseExpiresAt },
+      now,
     });
     // The row is locked by this transaction, so the conditional update cannot miss.
     return { kind: 'claimed', row: moved!.row };
@@ -158,7 +159,7 @@ async function openAttempt(
   await tx.execute(sql`select pg_advisory_xact_lock(${PHONE_LOCK_NAMESPACE}, hashtext(${current.phoneE164}))`);
   const row = await loadCallback(tx, current.id);
   if (row.version !== current.version) throw new AppError('conflict', 'the callback changed meanwhile; read it again');
-  const guard = { from: ['claimed' as const], version: row.version, actor: agentActor(agentId) };
+  const guard = { from: ['claimed' as const], version: row.version, actor: agentActor(agentId), now };
   if (await isOptedOutOfCalls(tx, row.phoneE164)) {
     await transition(tx, row.id, 'suppressed', {
       ...guard,
@@ -313,6 +314,7 @@ async function retryOrGiveUp(tx: Executor, deps: Deps, row: CallbackRow, attempt
       actor,
       details: { ...details, maxAttempts: policy.maxAttempts },
       set: { scheduledFor: null, claimedBy: null, leaseExpiresAt: null },
+      now,
     });
     return moved?.row ?? null;
   }
@@ -323,13 +325,14 @@ async function retryOrGiveUp(tx: Executor, deps: Deps, row: CallbackRow, attempt
   return backToScheduled(tx, deps.queues, row, next.at, { from: ['in_call'], actor, details: { ...details, delayMinutes }, now });
 }
 
-async function complete(tx: Executor, row: CallbackRow, outcome: string, actor: string, attemptId: string) {
+async function complete(tx: Executor, row: CallbackRow, outcome: string, actor: string, attemptId: string, now: Date) {
   const moved = await transition(tx, row.id, 'completed', {
     from: ['in_call'],
     version: row.version,
     actor,
     details: { attemptId, outcome },
     set: { outcome, scheduledFor: null, claimedBy: null, leaseExpiresAt: null },
+    now,
   });
   return moved?.row ?? null;
 }
@@ -354,9 +357,9 @@ export async function recordResult(deps: Deps, principal: Principal, attemptId: 
           (await openExemption(tx, callback, { reason: input.notes?.trim() || 'abusive customer', actor }, now)) ??
           (await pendingExemptionOf(tx, callback.id));
       } else if (input.result === 'connected') {
-        moved = await complete(tx, callback, input.outcome!, actor, attempt.id);
+        moved = await complete(tx, callback, input.outcome!, actor, attempt.id, now);
       } else if (input.result === 'wrong_number') {
-        moved = await complete(tx, callback, 'wrong_number', actor, attempt.id);
+        moved = await complete(tx, callback, 'wrong_number', actor, attempt.id, now);
       } else {
         moved = await retryOrGiveUp(tx, deps, callback, attempt, actor, now);
       }

@@ -65,6 +65,7 @@ export async function backToScheduled(
     actor: options.actor,
     details: { ...options.details, scheduledFor: scheduledFor.toISOString() },
     set: { scheduledFor, claimedBy: null, leaseExpiresAt: null },
+    now: options.now,
   });
   if (!moved) return null;
   await enqueueWakeup(queues, moved.row, options.now);

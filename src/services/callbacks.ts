@@ -397,6 +397,7 @@ export async function rescheduleCallback(
       actor: actorOf(principal),
       details: { notBefore: effectiveNotBefore.toISOString(), scheduledFor: slot.earliest!.toISOString() },
       set: { notBefore: effectiveNotBefore, preferredWindows: windows, scheduledFor: slot.earliest },
+      now,
     });
     if (result) await enqueueWakeup(deps.queues, result.row, now);
     return result;

@@ -150,6 +150,7 @@ async function answerOffer(
         details: { consent: 'accepted', via: answer.via, chosenSlot: answer.slot?.toISOString() ?? null, scheduledFor: at.toISOString() },
         set: { scheduledFor: at },
         event: 'callback.scheduled',
+        now,
       });
       moved = result?.row ?? null;
       if (moved) await enqueueWakeup(deps.queues, moved, now);
@@ -160,6 +161,7 @@ async function answerOffer(
         actor,
         details: { consent: 'declined', via: answer.via },
         set: { scheduledFor: null },
+        now,
       });
       moved = result?.row ?? null;
     }
@@ -255,6 +257,7 @@ export async function expireOffers(deps: Deps, now: Date): Promise<number> {
         actor: 'system:consent',
         details: { reason: 'no_answer' },
         set: { scheduledFor: null },
+        now,
       });
       if (result) await closeOffers(tx, eq(consentOffers.callbackId, id), now);
       return result;

@@ -35,7 +35,7 @@ export async function dispatchDue(
   const { row } = found;
 
   // Each change is one conditional statement (see transition()), so no explicit transaction is needed.
-  const guard = { from: ['scheduled' as const], version: job.version, current: row, actor: ACTOR };
+  const guard = { from: ['scheduled' as const], version: job.version, current: row, actor: ACTOR, now };
   if (found.optedOut) {
     const moved = await transition(db, row.id, 'suppressed', { ...guard, details: { reason: 'opt_out' }, set: { scheduledFor: null } });
     return moved ? 'suppressed' : 'stale';

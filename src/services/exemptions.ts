@@ -109,6 +109,7 @@ export async function decideExemption(
         actor,
         details,
         set: { scheduledFor: null, claimedBy: null, leaseExpiresAt: null },
+        now,
       });
       if (moved) row = moved.row;
     } else if (RESUMABLE.includes(row.status)) {

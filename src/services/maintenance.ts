@@ -64,6 +64,7 @@ export function expireLeases(deps: StepDeps, now: Date, batchSize = DEFAULT_BATC
           actor: ACTOR,
           details: { reason: 'lease_expired', claimedBy: r.claimedBy },
           set: { claimedBy: null, leaseExpiresAt: null },
+          now,
         }),
       );
       if (moved) changed++;

@@ -62,6 +62,8 @@ export interface TransitionOptions {
   actor: string;
   details?: Record<string, unknown>;
   event?: string;
+  /** The service clock's now (deps.now()), so updated_at follows a fixed clock; the wall clock without one. */
+  now?: Date;
 }
 
 /**
@@ -82,7 +84,7 @@ export async function transition(
   if (!allowed.includes(current.status)) return null;
   if (options.version !== undefined && current.version !== options.version) return null;
 
-  const row: CallbackRow = { ...current, ...options.set, status: to, version: current.version + 1, updatedAt: new Date() };
+  const row: CallbackRow = { ...current, ...options.set, status: to, version: current.version + 1, updatedAt: options.now ?? new Date() };
   const update = db
     .update(callbacks)
     .set({ ...options.set, status: to, version: row.version, updatedAt: row.updatedAt })

@@ -23,6 +23,7 @@ let server: ServerType;
 let base: string;
 let browser: Browser;
 let opsKey: string;
+let adminKey: string;
 const cspViolations: string[] = [];
 const foreignRequests: string[] = [];
 
@@ -106,6 +107,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`ops pages in Chromium (skipped: ${CHROMI
     mkdirSync(SHOTS, { recursive: true });
     t = await createTestContext();
     const admin = await t.key('admin');
+    adminKey = admin;
     opsKey = await t.key('ops');
     const agent = await t.key('agent', { id: 'ana', displayName: 'Ana' });
     expect((await t.request('PUT', '/v1/policies/billing', { key: admin, body: { enabled: true } })).status).toBe(200);
@@ -176,6 +178,8 @@ describe.skipIf(!existsSync(CHROMIUM))(`ops pages in Chromium (skipped: ${CHROMI
     await page.screenshot({ path: `${SHOTS}/ops-queues.png` });
     await page.goto(`${base}/ops/queues/queue/${QUEUE_NAMES.due}?status=delayed`);
     await expect.poll(() => page.locator('body').innerText(), { timeout: 20_000 }).toContain('e2e-probe');
+    // Role ops gets a read-only board: the job is shown without its actions.
+    expect(await page.getByRole('button', { name: 'Promote' }).count()).toBe(0);
     await page.screenshot({ path: `${SHOTS}/ops-queues-due.png` });
 
     await page.goto(`${base}/ops`);
@@ -187,6 +191,18 @@ describe.skipIf(!existsSync(CHROMIUM))(`ops pages in Chromium (skipped: ${CHROMI
     expect(cspViolations).toEqual([]);
     expect(foreignRequests).toEqual([]);
   }, 90_000);
+
+  it('shows an admin the queue actions that role ops does not get', async () => {
+    const page = await newPage();
+    await page.goto(`${base}/ops/login`);
+    await page.fill('#key', adminKey);
+    await Promise.all([page.waitForURL(`${base}/ops`), page.click('button[type=submit]')]);
+    await page.goto(`${base}/ops/queues/queue/${QUEUE_NAMES.due}?status=delayed`);
+    await expect.poll(() => page.locator('body').innerText(), { timeout: 20_000 }).toContain('e2e-probe');
+    await expect.poll(() => page.getByRole('button', { name: 'Promote' }).count(), { timeout: 20_000 }).toBeGreaterThan(0);
+    await page.screenshot({ path: `${SHOTS}/ops-queues-due-admin.png` });
+    expect(cspViolations).toEqual([]);
+  });
 
   it('refuses a wrong key on the form', async () => {
     const page = await newPage();

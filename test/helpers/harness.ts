@@ -51,6 +51,8 @@ export async function createTestContext(overrides: Record<string, string> = {}):
     QUEUE_PREFIX: `sctest-${id}`,
     LOG_LEVEL: 'silent',
     SECRET_KEY: 'test-secret-key-test-secret-key-0123456789',
+    // Test receivers listen on 127.0.0.1; the SSRF guard's own tests turn it back on.
+    WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
     ...overrides,
   });
   const runtime = await startRuntime(config, createLogger('silent'));

@@ -16,6 +16,7 @@ const FORWARDED = [
   'STALLED_INTERVAL_MS',
   'MAINTENANCE_INTERVAL_MS',
   'OUTBOX_INTERVAL_MS',
+  'WEBHOOK_ALLOW_PRIVATE_URLS',
 ] as const satisfies readonly (keyof Config)[];
 
 export interface WorkerProcess {

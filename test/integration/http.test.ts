@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../helpers/harness.js';
+import { tableSnapshot } from '../helpers/snapshot.js';
 
 let t: TestContext;
 const keys: Record<'agent' | 'ops' | 'admin', string> = { agent: '', ops: '', admin: '' };
@@ -12,21 +13,6 @@ beforeAll(async () => {
   await t.request('PUT', '/v1/policies/billing', { key: keys.admin, body: { enabled: true } });
 });
 afterAll(() => t.close());
-
-/** A snapshot of every table a bad request could have touched. */
-async function tableCounts() {
-  const [row] = await t.sql`select
-    (select count(*) from callbacks)::int as callbacks,
-    (select count(*) from callback_events)::int as events,
-    (select count(*) from outbox)::int as outbox,
-    (select count(*) from opt_outs)::int as opt_outs,
-    (select count(*) from settings)::int as settings,
-    (select count(*) from policies)::int as policies,
-    (select count(*) from agents)::int as agents,
-    (select count(*) from api_keys)::int as api_keys,
-    (select count(*) from idempotency_keys)::int as idempotency_keys`;
-  return row;
-}
 
 const PUBLIC_PREFIXES = ['/v1/public/', '/v1/webhooks/sms/'];
 
@@ -175,7 +161,7 @@ const CASES: Case[] = [
 
 describe('bad input gets the documented problem and changes nothing', () => {
   it.each(CASES)('$name → $status $code', async (c) => {
-    const before = await tableCounts();
+    const before = await tableSnapshot(t.sql);
     const headers: Record<string, string> = { authorization: `Bearer ${keys[c.role ?? 'agent']}`, ...c.headers };
     let payload: string | undefined = c.raw;
     if (payload === undefined && c.body !== undefined) payload = JSON.stringify(c.body);
@@ -190,7 +176,7 @@ describe('bad input gets the documented problem and changes nothing', () => {
     expect(body.detail).toBeTruthy();
     expect(Array.isArray(body.errors)).toBe(true);
     if (c.errorPath) expect(body.errors.map((e) => e.path)).toContain(c.errorPath);
-    expect(await tableCounts()).toEqual(before);
+    expect(await tableSnapshot(t.sql)).toEqual(before);
   });
 
   it('covers at least 50 hostile requests', () => {

@@ -1,6 +1,7 @@
+import { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../helpers/harness.js';
-import { QUEUE_NAMES } from '../../src/queues/queues.js';
+import { QUEUE_NAMES, bullPrefix, workerConnection } from '../../src/queues/queues.js';
 
 /** The ops pages through app.request: login, session cookie, CSRF, CSP, bull-board behind auth. */
 
@@ -217,10 +218,13 @@ describe('/ops/queues (bull-board)', () => {
     const api = await t.request('GET', '/ops/queues/api/queues?activeQueue=&status=latest&page=1', { key: ops.key });
     expect(api.status).toBe(200);
     expect(api.body.queues.map((q: { name: string }) => q.name).sort()).toEqual(Object.values(QUEUE_NAMES).sort());
+    const unknown = await t.request('GET', '/ops/queues/api/nothing-here', { key: ops.key });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.code).toBe('route_not_found');
   });
 
   it('refuses a cross-site action with the cookie, and performs a same-origin one', async () => {
-    const cookie = cookieOf(await login(ops.key));
+    const cookie = cookieOf(await login(admin));
     const path = `/ops/queues/api/queues/${QUEUE_NAMES.sms}/pause`;
     const forged = await page(path, { method: 'PUT', cookie, headers: { 'sec-fetch-site': 'cross-site' } });
     expect(forged.status).toBe(403);
@@ -229,5 +233,88 @@ describe('/ops/queues (bull-board)', () => {
     expect(own.status).toBeLessThan(300);
     expect(await t.runtime.queues.sms.isPaused()).toBe(true);
     await t.runtime.queues.sms.resume();
+  });
+});
+
+describe('/ops/queues by role: ops reads, admin acts', () => {
+  const queue = () => t.runtime.queues.webhooks;
+  const api = `/ops/queues/api/queues/${QUEUE_NAMES.webhooks}`;
+
+  /** A job in the webhooks queue that a worker took and failed (no worker runs in these tests). */
+  async function failedJob(id: string) {
+    await queue().drain(); // the worker below takes the oldest waiting job: let it be this one
+    await queue().add('deliver', { deliveryId: 0 }, { jobId: id });
+    const connection = workerConnection(t.config.REDIS_URL);
+    const worker = new Worker(QUEUE_NAMES.webhooks, null, { connection, prefix: bullPrefix(t.config.QUEUE_PREFIX), autorun: false });
+    try {
+      const job = await worker.getNextJob('test-token');
+      expect(job?.id).toBe(id);
+      await job!.moveToFailed(new Error('endpoint answered 500'), 'test-token');
+    } finally {
+      await worker.close();
+      connection.disconnect();
+    }
+    expect(await queue().getJobState(id)).toBe('failed');
+  }
+
+  /** A same-origin board API call with the session of `key`, as the board's own page makes it. */
+  async function boardCall(key: string, method: string, path: string) {
+    const cookie = cookieOf(await login(key));
+    return page(path, { method, cookie, headers: { 'sec-fetch-site': 'same-origin' } });
+  }
+
+  /** What the board tells its UI each queue allows, for the session of `key`. */
+  async function queueModes(key: string) {
+    const res = await boardCall(key, 'GET', '/ops/queues/api/queues?activeQueue=&status=latest&page=1');
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { queues: { name: string; readOnlyMode: boolean; allowRetries: boolean }[] };
+    expect(body.queues.map((q) => q.name).sort()).toEqual(Object.values(QUEUE_NAMES).sort());
+    return body.queues.map((q) => ({ readOnlyMode: q.readOnlyMode, allowRetries: q.allowRetries }));
+  }
+
+  it('shows an ops session every queue read-only, and an admin session with its actions', async () => {
+    const every = (mode: { readOnlyMode: boolean; allowRetries: boolean }) => Object.values(QUEUE_NAMES).map(() => mode);
+    expect(await queueModes(ops.key)).toEqual(every({ readOnlyMode: true, allowRetries: false }));
+    expect(await queueModes(admin)).toEqual(every({ readOnlyMode: false, allowRetries: true }));
+  });
+
+  it('refuses an ops session to retry, clean or pause, and changes nothing', async () => {
+    await failedJob('ops-cannot-touch');
+    for (const [path, what] of [
+      [`${api}/ops-cannot-touch/retry`, 'retry'],
+      [`${api}/ops-cannot-touch/clean`, 'clean'],
+      [`${api}/retry/failed`, 'retry all'],
+      [`${api}/clean/failed`, 'clean all'],
+      [`${api}/pause`, 'pause'],
+      [`${api}/empty`, 'empty'],
+    ] as const) {
+      const res = await boardCall(ops.key, 'PUT', path);
+      expect({ what, status: res.status }).toEqual({ what, status: 405 });
+      expect(await res.json()).toMatchObject({ error: { key: 'ERRORS.QUEUE_READ_ONLY' } });
+    }
+    // The board-wide pause skips read-only queues.
+    await boardCall(ops.key, 'PUT', '/ops/queues/api/queues/pause');
+    // A Bearer ops key gets the same read-only board as a session.
+    expect((await t.request('PUT', `${api}/ops-cannot-touch/retry`, { key: ops.key })).status).toBe(405);
+
+    expect(await queue().getJobState('ops-cannot-touch')).toBe('failed');
+    for (const q of t.runtime.queues.all()) expect(await q.isPaused()).toBe(false);
+  });
+
+  it('lets an admin session retry, clean and pause', async () => {
+    await failedJob('admin-retries');
+    await failedJob('admin-cleans');
+    expect((await boardCall(admin, 'PUT', `${api}/admin-retries/retry`)).status).toBe(204);
+    expect(await queue().getJobState('admin-retries')).toBe('waiting');
+
+    expect((await boardCall(admin, 'PUT', `${api}/admin-cleans/clean`)).status).toBe(204);
+    expect(await queue().getJob('admin-cleans')).toBeUndefined();
+
+    try {
+      expect((await boardCall(admin, 'PUT', `${api}/pause`)).status).toBe(200);
+      expect(await queue().isPaused()).toBe(true);
+    } finally {
+      await queue().resume();
+    }
   });
 });

@@ -1,19 +1,17 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { relayOutbox } from '../../src/notify/outbox-relay.js';
-import { WEBHOOK_ATTEMPTS, deliverWebhook, webhookJobId } from '../../src/notify/webhooks.js';
+import { WEBHOOK_ATTEMPTS, deliverWebhook, newWebhookSecret, webhookJobId } from '../../src/notify/webhooks.js';
 import { QUEUE_NAMES, bullPrefix, workerConnection, type WebhookJob } from '../../src/queues/queues.js';
 import { createTestContext, type TestContext } from '../helpers/harness.js';
 
 let t: TestContext;
 let admin: string;
 let agent: string;
-let worker: Worker<WebhookJob>;
-let workerRedis: Redis;
+let worker: WebhookWorker;
 let seq = 0;
 
 const NOW = new Date('2027-01-15T11:00:00Z');
@@ -133,22 +131,38 @@ async function deliveryOf(endpointId: string, outboxId: number) {
   return row;
 }
 
+interface WebhookWorker {
+  worker: Worker<WebhookJob>;
+  close(): Promise<void>;
+}
+
+/** The production webhook processor on a context's queue, as the worker process runs it. */
+function startWebhookWorker(ctx: TestContext): WebhookWorker {
+  const connection = workerConnection(ctx.config.REDIS_URL);
+  const w = new Worker<WebhookJob>(QUEUE_NAMES.webhooks, (job) => deliverWebhook(ctx.runtime.deps, job.data, job.attemptsMade), {
+    connection,
+    prefix: bullPrefix(ctx.config.QUEUE_PREFIX),
+    concurrency: 20,
+  });
+  return {
+    worker: w,
+    close: async () => {
+      await w.close();
+      connection.disconnect();
+    },
+  };
+}
+
 beforeAll(async () => {
   t = await createTestContext();
   admin = await t.key('admin');
   agent = await t.key('agent', { id: 'alice' });
   expect((await t.request('PUT', '/v1/policies/billing', { key: admin, body: { enabled: true } })).status).toBe(200);
-  workerRedis = workerConnection(t.config.REDIS_URL);
-  worker = new Worker<WebhookJob>(QUEUE_NAMES.webhooks, (job) => deliverWebhook(t.runtime.deps, job.data, job.attemptsMade), {
-    connection: workerRedis,
-    prefix: bullPrefix(t.config.QUEUE_PREFIX),
-    concurrency: 20,
-  });
+  worker = startWebhookWorker(t);
 });
 
 afterAll(async () => {
   await worker.close();
-  workerRedis.disconnect();
   await t.close();
 });
 
@@ -400,7 +414,7 @@ describe('delivery (SPEC §6)', () => {
 
   it('re-enqueues a delivery whose job Redis lost, once it is stale, and delivers it once', async () => {
     const { receiver, endpoint } = await subscribedReceiver();
-    await worker.pause();
+    await worker.worker.pause();
     try {
       const callback = await createCallback();
       await relayOutbox(t.runtime.deps);
@@ -419,7 +433,7 @@ describe('delivery (SPEC §6)', () => {
       await relayOutbox(t.runtime.deps);
       expect(await t.runtime.queues.webhooks.getJob(jobId)).toBeDefined();
     } finally {
-      worker.resume();
+      worker.worker.resume();
     }
     await vi.waitFor(() => expect(receiver.received).toHaveLength(1), { timeout: 5000 });
     await vi.waitFor(async () => expect((await deliveriesOf(endpoint.id))[0]).toMatchObject({ status: 'delivered', attempts: 1 }));
@@ -428,6 +442,102 @@ describe('delivery (SPEC §6)', () => {
     await relayOutbox(t.runtime.deps);
     await new Promise((r) => setTimeout(r, 300));
     expect(receiver.received).toHaveLength(1);
+  });
+});
+
+describe('SSRF guard (WEBHOOK_ALLOW_PRIVATE_URLS=false, the production default)', () => {
+  let g: TestContext;
+  let gAdmin: string;
+  let gWorker: WebhookWorker;
+
+  beforeAll(async () => {
+    g = await createTestContext({ WEBHOOK_ALLOW_PRIVATE_URLS: 'false' });
+    gAdmin = await g.key('admin');
+    gWorker = startWebhookWorker(g);
+  });
+
+  afterAll(async () => {
+    await gWorker.close();
+    await g.close();
+  });
+
+  const register = (url: string) => g.request('POST', '/v1/webhooks/endpoints', { key: gAdmin, body: { url } });
+
+  it('refuses loopback, private, link-local and metadata addresses, literal or resolved: 422 on url, nothing stored', async () => {
+    expect(g.config.WEBHOOK_ALLOW_PRIVATE_URLS).toBe(false);
+    const refused = [
+      'http://127.0.0.1:8080/hooks',
+      'http://[::1]/',
+      'http://169.254.169.254/latest/meta-data/',
+      'http://10.1.2.3/',
+      'http://172.16.5.4/',
+      'http://192.168.1.10/hooks',
+      'http://0.0.0.0/',
+      'http://100.64.0.1/',
+      'http://[::ffff:127.0.0.1]/',
+      'http://[::ffff:169.254.169.254]/',
+      'http://[fd12:3456::1]/',
+      'http://[fe80::1]/',
+      'http://2130706433/', // 127.0.0.1 written as one number
+      'http://localhost:8080/hooks', // a name that resolves to a loopback address
+    ];
+    for (const url of refused) {
+      const res = await register(url);
+      expect(res, url).toMatchObject({
+        status: 422,
+        body: { code: 'validation_failed', errors: [{ path: 'url', message: expect.stringContaining('not a public address') }] },
+      });
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+    }
+    const localhost = await register('http://localhost:8080/hooks');
+    expect(localhost.body.errors[0].message).toMatch(/localhost resolves to (127\.0\.0\.1|::1), not a public address \(loopback\)/);
+    expect((await register('http://169.254.169.254/')).body.errors[0].message).toContain('169.254.169.254 is not a public address (linkLocal)');
+    expect((await g.sql`select count(*)::int as n from webhook_endpoints`)[0]!.n).toBe(0);
+  });
+
+  it('accepts public addresses, and a name that does not resolve yet (delivery checks it again)', async () => {
+    for (const url of ['https://93.184.215.14/hooks', 'https://[2606:4700::6810:84e5]/hooks', 'https://crm.example.com/hooks']) {
+      const res = await register(url);
+      expect(res.status, url).toBe(201);
+      expect(res.body.url).toBe(url);
+      // Deactivated at once: nothing in these tests may send traffic off this machine.
+      expect((await g.request('DELETE', `/v1/webhooks/endpoints/${res.body.id}`, { key: gAdmin })).status).toBe(204);
+    }
+  });
+
+  it('never delivers to an endpoint stored while private URLs were allowed: each attempt fails with the reason', async () => {
+    await g.sql`update webhook_endpoints set active = false`;
+    const receiver = await startReceiver();
+    receiver.secret = newWebhookSecret();
+    // Stored before the guard was on: registration would refuse both now. The name stands for DNS
+    // that pointed somewhere public at registration and at a private address later (rebinding).
+    const [literal, named] = await g.sql`
+      insert into webhook_endpoints (url, secret)
+      values (${receiver.url}, ${receiver.secret}), (${`http://localhost:${receiver.port}/hooks`}, ${receiver.secret})
+      returning id`;
+    const optOut = await g.request('POST', '/v1/opt-outs', { key: await g.key('agent'), body: { phone: '+1 212 555 0177' } });
+    expect(optOut.status).toBe(201);
+    expect(await relayOutbox(g.runtime.deps, { backoffMs: 1 })).toBe(1);
+
+    const deliveryTo = async (endpointId: string) =>
+      (await g.sql`select status, attempts, last_status, last_error, delivered_at from webhook_deliveries where endpoint_id = ${endpointId}`)[0];
+    for (const endpoint of [literal!, named!]) {
+      await vi.waitFor(async () => expect((await deliveryTo(endpoint.id))?.status).toBe('failed'), { timeout: 15_000, interval: 100 });
+    }
+    expect(await deliveryTo(literal!.id)).toMatchObject({
+      attempts: WEBHOOK_ATTEMPTS,
+      last_status: null,
+      last_error: 'blocked: 127.0.0.1 is not a public address (loopback); WEBHOOK_ALLOW_PRIVATE_URLS is off',
+      delivered_at: null,
+    });
+    const viaName = await deliveryTo(named!.id);
+    expect(viaName).toMatchObject({ attempts: WEBHOOK_ATTEMPTS, last_status: null, delivered_at: null });
+    expect(viaName!.last_error).toMatch(/^blocked: localhost resolves to (127\.0\.0\.1|::1), not a public address \(loopback\)/);
+    expect(receiver.received).toHaveLength(0);
+
+    const listed = await g.request('GET', '/v1/webhooks/deliveries?status=failed', { key: gAdmin });
+    expect(listed.body.items).toHaveLength(2);
+    expect(listed.body.items.every((d: { lastError: string }) => d.lastError.startsWith('blocked: '))).toBe(true);
   });
 });
 

@@ -160,6 +160,29 @@ describe('claiming (SPEC §5)', () => {
   });
 });
 
+describe('updated_at', () => {
+  it('follows the service clock through every status change, not the wall clock', async () => {
+    const cat = await category('updated_at_clock');
+    const agent = await agentFor(cat);
+    const created = await readyCallback(agent, cat);
+    const updatedAt = async () => isoOf((await t.sql`select updated_at from callbacks where id = ${created.id}`)[0]!.updated_at);
+    expect(await updatedAt()).toBe(NOW.toISOString()); // scheduled -> ready by the dispatcher at NOW
+
+    t.setNow(minutes(NOW, 3));
+    expect((await claim(agent)).body).toMatchObject({ id: created.id, status: 'claimed', updatedAt: minutes(NOW, 3).toISOString() });
+    expect(await updatedAt()).toBe(minutes(NOW, 3).toISOString());
+
+    t.setNow(minutes(NOW, 4));
+    const started = (await startAttempt(agent, created.id)).body as { attempt: { id: string } };
+    expect(await updatedAt()).toBe(minutes(NOW, 4).toISOString()); // claimed -> in_call
+
+    t.setNow(minutes(NOW, 9));
+    const done = await result(agent, started.attempt.id, { result: 'connected', outcome: 'accepted' });
+    expect(done.body.callback).toMatchObject({ status: 'completed', updatedAt: minutes(NOW, 9).toISOString() });
+    expect(await updatedAt()).toBe(minutes(NOW, 9).toISOString());
+  });
+});
+
 describe('releasing a claim', () => {
   it('gives it back to ready for the holder only', async () => {
     const cat = await category('release');

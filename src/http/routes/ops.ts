@@ -1,7 +1,3 @@
-import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { HonoAdapter } from '@bull-board/hono';
-import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono, type Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { AppDeps, AppEnv } from '../context.js';
@@ -12,9 +8,14 @@ import { findPrincipal } from '../../services/api-keys.js';
 import { getCallback } from '../../services/callbacks.js';
 import { loadSetting } from '../../services/settings.js';
 import { AlertSettingsSchema, loadAlertSettings, saveAlertSettings } from '../../ops/alerts.js';
-import { CallbackPage, DashboardPage, LoginPage, MessagePage, PAGE_CSP } from '../../ops/dashboard.js';
 import { metricsResponse } from '../../ops/metrics.js';
 import { OverviewSchema, computeOverview } from '../../ops/overview.js';
+import { CallbackPage } from '../../ops/pages/callback.js';
+import { DashboardPage } from '../../ops/pages/dashboard.js';
+import { MessagePage } from '../../ops/pages/layout.js';
+import { LoginPage } from '../../ops/pages/login.js';
+import { PAGE_CSP } from '../../ops/pages/styles.js';
+import { QUEUES_CSP, QUEUES_PATH, queuesBoard } from '../../ops/queues-board.js';
 import { OPS_ROLES, csrfProtection, endSession, requireOpsSession, safeNext, startSession } from '../../ops/session.js';
 
 /** `GET /v1/ops/overview` and the alert thresholds, in the OpenAPI document like every JSON route. */
@@ -62,19 +63,6 @@ export function opsApiRouter() {
     );
 }
 
-const QUEUES_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  // bull-board's React UI sets style attributes; its Google Fonts link is refused (no external assets).
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'self'",
-].join('; ');
-
 const securityHeaders = (csp: string) =>
   createMiddleware<AppEnv>(async (c, next) => {
     await next();
@@ -101,18 +89,6 @@ async function loginForm(c: Context<AppEnv>) {
   return c.redirect(next, 303);
 }
 
-/** bull-board for every queue of this deployment, with its assets served from @bull-board/ui. */
-function queuesBoard(deps: AppDeps) {
-  const adapter = new HonoAdapter(serveStatic);
-  adapter.setBasePath('/ops/queues');
-  createBullBoard({
-    queues: deps.queues.all().map((q) => new BullMQAdapter(q)),
-    serverAdapter: adapter,
-    options: { uiConfig: { boardTitle: 'secondcall queues', miscLinks: [{ text: 'Ops dashboard', url: '/ops' }] } },
-  });
-  return adapter.registerPlugin();
-}
-
 /**
  * The ops pages (`/ops`, `/ops/callbacks/{id}`, `/ops/queues`), their login, and `/metrics` when
  * it is served on the main port. Outside the OpenAPI document: they are HTML, not the JSON API.
@@ -123,8 +99,8 @@ export function opsPagesRouter(deps: AppDeps) {
   router.use('/ops/login', securityHeaders(PAGE_CSP));
   router.use('/ops/logout', securityHeaders(PAGE_CSP));
   router.use('/ops/callbacks/*', securityHeaders(PAGE_CSP));
-  router.use('/ops/queues', securityHeaders(QUEUES_CSP));
-  router.use('/ops/queues/*', securityHeaders(QUEUES_CSP));
+  router.use(QUEUES_PATH, securityHeaders(QUEUES_CSP));
+  router.use(`${QUEUES_PATH}/*`, securityHeaders(QUEUES_CSP));
 
   router.get('/ops/login', (c) => c.html(LoginPage({ next: safeNext(c.req.query('next')) })));
   router.post('/ops/login', csrfProtection, loginForm);
@@ -154,9 +130,9 @@ export function opsPagesRouter(deps: AppDeps) {
     return callback ? c.html(CallbackPage({ callback, timezone: calling.center.timezone })) : missing();
   });
 
-  router.use('/ops/queues', requireOpsSession);
-  router.use('/ops/queues/*', requireOpsSession);
-  router.route('/ops/queues', queuesBoard(deps));
+  const board = queuesBoard(deps);
+  router.all(QUEUES_PATH, requireOpsSession, board);
+  router.all(`${QUEUES_PATH}/*`, requireOpsSession, board);
 
   // With METRICS_PORT set, /metrics lives on that port only (startMetricsServer) and is 404 here.
   if (deps.config.METRICS_PORT === undefined) {

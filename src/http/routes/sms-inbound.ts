@@ -81,11 +81,15 @@ function verifySignature(config: Config, request: { header: (name: string) => st
   if (!matches.includes(true)) throw new AppError('forbidden', 'the request signature does not match');
 }
 
+/** Text as PostgreSQL can store it: a NUL character would fail the insert (a 500, and the provider retrying). */
+const text = (min: number, max: number) =>
+  z.string().min(min).max(max).refine((s) => !s.includes('\u0000'), 'must not contain a NUL character');
+
 const InboundForm = z.object({
   MessageSid: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
-  From: z.string().min(1).max(64),
-  To: z.string().min(1).max(64),
-  Body: z.string().max(1600).default(''),
+  From: text(1, 64),
+  To: text(1, 64),
+  Body: text(0, 1600).default(''),
 });
 
 export interface InboundSms {

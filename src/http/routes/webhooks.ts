@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { and, desc, eq, lt } from 'drizzle-orm';
 import { webhookDeliveries, webhookEndpoints } from '../../db/schema/index.js';
+import { forbiddenWebhookUrl } from '../../notify/webhook-address.js';
 import { DELIVERY_STATUSES, WEBHOOK_EVENTS, newWebhookSecret, webhookMessageId } from '../../notify/webhooks.js';
 import { AppError, problemResponses } from '../errors.js';
 import { createRouter, jsonBody, jsonResponse, staffRoute } from '../router.js';
@@ -99,11 +100,21 @@ export function webhooksRouter() {
         path: '/webhooks/endpoints',
         tags: ['webhooks'],
         summary: 'Register a webhook endpoint (the signing secret is shown once)',
+        description:
+          'Unless WEBHOOK_ALLOW_PRIVATE_URLS is set, a URL whose host is, or resolves to, a loopback, private, ' +
+          'link-local or other non-public address is refused with 422 `validation_failed` (path `url`).',
         request: { body: jsonBody(CreateEndpoint) },
         responses: { 201: jsonResponse(EndpointSchema.extend({ secret: z.string() }), 'The endpoint and its secret') },
       }),
       async (c) => {
         const body = c.req.valid('json');
+        if (!c.var.deps.config.WEBHOOK_ALLOW_PRIVATE_URLS) {
+          const reason = await forbiddenWebhookUrl(body.url);
+          if (reason) {
+            const message = `webhooks go to public addresses only: ${reason}`;
+            throw new AppError('validation_failed', `url: ${message}`, { errors: [{ path: 'url', message }] });
+          }
+        }
         const [row] = await c.var.deps.db
           .insert(webhookEndpoints)
           .values({
