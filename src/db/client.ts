@@ -2,8 +2,7 @@ import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import * as schema from './schema/index.js';
 
-/** drizzle over postgres.js; `$client` is the postgres.js pool, for the few statements written by hand. */
-export type Database = PostgresJsDatabase<typeof schema> & { $client: postgres.Sql };
+export type Database = PostgresJsDatabase<typeof schema>;
 /** A database handle or an open transaction: services accept either. */
 export type Executor = Database | Parameters<Parameters<Database['transaction']>[0]>[0];
 

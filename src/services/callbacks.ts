@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, inArray, lt } from 'drizzle-orm';
 import type { Database, Executor } from '../db/client.js';
-import { insertTogether, rowFor, type RowFor } from '../db/insert-together.js';
+import { clientOf, insertTogether, rowFor, type RowFor } from '../db/raw.js';
 import { attempts, callbackEvents, callbacks, consentOffers, idempotencyKeys, optOuts, outbox, smsMessages } from '../db/schema/index.js';
 import { ACTIVE_STATUSES, type CallbackStatus } from '../domain/callback-state.js';
 import type { Interval } from '../domain/intervals.js';
@@ -130,8 +130,8 @@ export const idempotencyFor = (principal: Principal, key: string | undefined, bo
  * callback, an approved exemption, the number's opt-out and recent attempts (the caps), and the
  * answer already given to this Idempotency-Key. Written with postgres.js: it runs on every create.
  */
-async function createFacts(db: Database, caseRef: string, e164: string, idem: Idempotency | null, now: Date) {
-  const sql = db.$client;
+async function createFacts(db: Executor, caseRef: string, e164: string, idem: Idempotency | null, now: Date) {
+  const sql = clientOf(db);
   const [row] = await sql<
     {
       last_round: number | null;

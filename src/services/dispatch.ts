@@ -1,9 +1,10 @@
-import { eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
+import { clientOf, fromDriverRow } from '../db/raw.js';
 import { callbacks } from '../db/schema/index.js';
 import { isPermitted } from '../domain/calling-rules.js';
 import type { Queues } from '../queues/queues.js';
-import { backToScheduled, callingRulesFromFacts, nextPermittedOrRecheck, recentAttemptTimes } from './callback-rules.js';
+import { backToScheduled, callingRulesFromFacts, nextPermittedOrRecheck } from './callback-rules.js';
+import { capWindowStart } from './scheduling.js';
 import { loadSetting } from './settings.js';
 import { transition } from './transitions.js';
 import { observeDispatchLateness } from '../ops/metrics.js';
@@ -23,26 +24,26 @@ export async function dispatchDue(
 ): Promise<DispatchOutcome> {
   const { db } = deps;
   // One round trip for everything the decision needs: the callback, its opt-out, its recent attempts.
-  const [found] = await db
-    .select({
-      row: callbacks,
-      optedOut: sql<boolean>`exists (select 1 from opt_outs o where o.phone_e164 = callbacks.phone_e164 and o.scope <> 'sms')`,
-      attemptTimes: recentAttemptTimes(now),
-    })
-    .from(callbacks)
-    .where(eq(callbacks.id, job.callbackId));
-  if (!found || found.row.status !== 'scheduled' || found.row.version !== job.version) return 'stale';
-  const { row } = found;
+  const sql = clientOf(db);
+  const [found] = await sql`
+    select c.*,
+      exists (select 1 from opt_outs o where o.phone_e164 = c.phone_e164 and o.scope <> 'sms') as opted_out,
+      (select json_agg(a.started_at) from attempts a
+        where a.phone_e164 = c.phone_e164 and a.started_at > ${capWindowStart(now).toISOString()}::timestamptz) as attempt_times
+    from callbacks c where c.id = ${job.callbackId}`;
+  if (!found) return 'stale';
+  const row = fromDriverRow(callbacks, found);
+  if (row.status !== 'scheduled' || row.version !== job.version) return 'stale';
 
   // Each change is one conditional statement (see transition()), so no explicit transaction is needed.
   const guard = { from: ['scheduled' as const], version: job.version, current: row, actor: ACTOR, now };
-  if (found.optedOut) {
+  if (found.opted_out) {
     const moved = await transition(db, row.id, 'suppressed', { ...guard, details: { reason: 'opt_out' }, set: { scheduledFor: null } });
     return moved ? 'suppressed' : 'stale';
   }
 
   const settings = await loadSetting(db, 'calling');
-  const rules = callingRulesFromFacts(settings, row, found.attemptTimes);
+  const rules = callingRulesFromFacts(settings, row, found.attempt_times as string[] | null);
   if (isPermitted(rules, now.getTime())) {
     const lateMs = now.getTime() - (row.scheduledFor?.getTime() ?? now.getTime());
     const moved = await transition(db, row.id, 'ready', { ...guard, details: { lateMs } });

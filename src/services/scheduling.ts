@@ -1,5 +1,6 @@
 import { and, eq, gt } from 'drizzle-orm';
-import type { Database, Executor } from '../db/client.js';
+import type { Executor } from '../db/client.js';
+import { clientOf } from '../db/raw.js';
 import { attempts } from '../db/schema/index.js';
 import { earliestPermitted, nextIntervals, type CallingRules } from '../domain/calling-rules.js';
 import type { Interval } from '../domain/intervals.js';
@@ -38,9 +39,9 @@ export function buildCallingRules(settings: CallingSettings, input: CallingInput
 }
 
 /** The start times of the attempts to a number that still count against the caps at `now`. */
-export async function recentAttemptTimes(db: Database, e164: string, now: Date): Promise<number[]> {
+export async function attemptTimesOf(db: Executor, e164: string, now: Date): Promise<number[]> {
   // postgres.js directly: this runs on every preview and drizzle's query building cost more than the query.
-  const rows = await db.$client<{ started_at: string }[]>`
+  const rows = await clientOf(db)<{ started_at: string }[]>`
     select started_at::text from attempts where phone_e164 = ${e164} and started_at > ${capWindowStart(now).toISOString()}::timestamptz`;
   return rows.map((r) => Date.parse(r.started_at));
 }

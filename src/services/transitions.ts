@@ -1,5 +1,6 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { Executor } from '../db/client.js';
+import { clientOf, driverRow } from '../db/raw.js';
 import { callbackEvents, callbacks, outbox } from '../db/schema/index.js';
 import type { CallbackStatus } from '../domain/callback-state.js';
 import { statusesLeadingTo } from '../domain/callback-state.js';
@@ -67,8 +68,9 @@ export interface TransitionOptions {
 }
 
 /**
- * Moves one callback to `to`: one statement updates it conditional on the version read (and bumps
- * the version) and appends the timeline and outbox rows only if the update matched. Returns null
+ * Moves one callback to `to`: one statement (by hand: it is the hottest write there is) updates it
+ * conditional on the version read (and bumps the version) and appends the timeline and outbox rows
+ * only if the update matched. Returns null
  * when the callback was not in an allowed state or changed meanwhile: the caller decides whether
  * that is an error or a harmless repeat.
  */
@@ -85,24 +87,23 @@ export async function transition(
   if (options.version !== undefined && current.version !== options.version) return null;
 
   const row: CallbackRow = { ...current, ...options.set, status: to, version: current.version + 1, updatedAt: options.now ?? new Date() };
-  const update = db
-    .update(callbacks)
-    .set({ ...options.set, status: to, version: row.version, updatedAt: row.updatedAt })
-    .where(and(eq(callbacks.id, id), eq(callbacks.version, current.version), eq(callbacks.status, current.status)))
-    .returning({ id: callbacks.id });
   const notify = notification(row, current.status, options.event);
-  const details = JSON.stringify(options.details ?? {});
-  // Drizzle's INSERT ... SELECT wants every column, so the two dependent inserts are written out.
-  const result = await db.execute<{ id: string }>(sql`
-    with moved as (${update.getSQL()}),
+  const sql = clientOf(db);
+  const changes = driverRow(callbacks, { ...options.set, status: to, version: row.version, updatedAt: row.updatedAt });
+  const result = await sql`
+    with moved as (
+      update callbacks set ${sql(changes)}
+      where id = ${id} and version = ${current.version} and status = ${current.status}
+      returning id
+    ),
     ev as (
       insert into callback_events (callback_id, actor, from_status, to_status, details)
-      select id, ${options.actor}, ${current.status}::callback_status, ${to}::callback_status, ${details}::jsonb from moved
+      select id, ${options.actor}, ${current.status}::callback_status, ${to}::callback_status, ${JSON.stringify(options.details ?? {})}::jsonb from moved
     )${
       notify
         ? sql`, ob as (insert into outbox (event, payload) select ${notify.event}, ${JSON.stringify(notify.payload)}::jsonb from moved)`
         : sql``
     }
-    select id from moved`);
+    select id from moved`;
   return result.length > 0 ? { row, from: current.status } : null;
 }

@@ -7,7 +7,7 @@ import { eq } from 'drizzle-orm';
 import { expect } from 'vitest';
 import { callbacks, consentOffers } from '../../src/db/schema/index.js';
 import { offerRows } from '../../src/services/consent.js';
-import { insertTogether, rowFor } from '../../src/db/insert-together.js';
+import { insertTogether, rowFor } from '../../src/db/raw.js';
 import { dispatchDue } from '../../src/services/dispatch.js';
 import { callAroundTheClock, type TestContext } from '../helpers/harness.js';
 

@@ -5,7 +5,7 @@ import { callbacks, consentOffers, smsMessages } from '../../src/db/schema/index
 import { smsJobId } from '../../src/notify/sms.js';
 import { dueJobId } from '../../src/queues/queues.js';
 import { answerOfferByPhone, expireOffers, loadOffer, offerRows } from '../../src/services/consent.js';
-import { insertTogether, rowFor } from '../../src/db/insert-together.js';
+import { insertTogether, rowFor } from '../../src/db/raw.js';
 
 let t: TestContext;
 let admin: string;

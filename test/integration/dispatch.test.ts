@@ -133,7 +133,8 @@ describe('a due job on the real clock (SPEC §5, §6)', () => {
   });
 
   it('lets the wake-up of a callback already suppressed by POST /v1/opt-outs change nothing', async () => {
-    const cb = await create({ notBefore: inSeconds(2) });
+    // Due in 4 s: the opt-out must land first even on a busy machine.
+    const cb = await create({ notBefore: inSeconds(4) });
     const optOut = await t.request('POST', '/v1/opt-outs', { key: agent, body: { phone: cb.phone.e164 } });
     expect(optOut.status).toBe(201);
     expect(optOut.body.suppressedCallbacks).toEqual([cb.id]);

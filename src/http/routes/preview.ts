@@ -3,7 +3,7 @@ import { ALL_STAFF, createRouter, jsonBody, jsonResponse, staffRoute } from '../
 import { Instant, IntervalSchema, PhoneFields, PhoneSchema, PreferredWindows } from '../schemas.js';
 import { customerPhone } from '../../services/customer-phone.js';
 import { loadPolicy } from '../../services/policies.js';
-import { buildCallingRules, findSlot, recentAttemptTimes } from '../../services/scheduling.js';
+import { attemptTimesOf, buildCallingRules, findSlot } from '../../services/scheduling.js';
 import { loadSetting } from '../../services/settings.js';
 
 const PreviewRequest = z
@@ -48,7 +48,7 @@ export function previewRouter() {
       const [policy, settings, attemptTimes] = await Promise.all([
         loadPolicy(db, body.category),
         loadSetting(db, 'calling'),
-        recentAttemptTimes(db, phone.e164, now),
+        attemptTimesOf(db, phone.e164, now),
       ]);
       const deadline = body.deadline ?? new Date(now.getTime() + policy.deadlineHours * 3600_000);
       const preferredWindows = body.preferredWindows?.map((w) => ({ start: w.start.getTime(), end: w.end.getTime() })) ?? null;
