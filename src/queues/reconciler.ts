@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, lte, or } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, lte, or } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { callbacks } from '../db/schema/index.js';
 import { dueJobId, type DueJob, type Queues } from './queues.js';
@@ -37,25 +37,37 @@ async function nextBatch(db: Database, until: Date, after: DueRow | null, limit:
 
 /**
  * The rows whose wake-up is not waiting in Redis. A job hash that is missing was lost with Redis'
- * data. A job hash that is finished (failed, e.g. the database was briefly down, or completed
- * without moving the row) while the row is still scheduled for that version would block a re-add
- * through its deterministic id, so it is removed first. One pipelined HMGET per row: cheaper than
- * getJobState, which scans the wait list.
+ * data; a finished one (failed, e.g. the database was briefly down, or completed without moving
+ * the row) would block a re-add through its deterministic id and is removed first. One pipelined
+ * HMGET per row: cheaper than getJobState, which scans the wait list.
+ *
+ * The rows were read before Redis was asked, and a worker may have dispatched one in between (its
+ * job then looks finished, or gone once removed on completion): only rows that PostgreSQL still
+ * shows scheduled at that version after the check count, or each such race would dispatch twice
+ * and, under load, feed on itself.
  */
-async function withoutLiveJob(queues: Queues, rows: DueRow[]): Promise<DueRow[]> {
+async function withoutLiveJob(db: Database, queues: Queues, rows: DueRow[]): Promise<DueRow[]> {
   const client = await queues.due.getBackend().client;
   const fields = await Promise.all(
     rows.map((r) => client.hmget(queues.due.toKey(dueJobId(r.id, r.version)), 'name', 'finishedOn')),
   );
-  const missing: DueRow[] = [];
-  await Promise.all(
-    rows.map(async (r, i) => {
-      const [name, finishedOn] = fields[i] ?? [];
-      if (name && !finishedOn) return;
-      if (name) await queues.due.remove(dueJobId(r.id, r.version));
-      missing.push(r);
-    }),
+  const finished = new Set<string>();
+  const candidates = rows.filter((r, i) => {
+    const [name, finishedOn] = fields[i] ?? [];
+    if (name && finishedOn) finished.add(r.id);
+    return !name || finishedOn;
+  });
+  if (candidates.length === 0) return [];
+  const still = new Set(
+    (
+      await db
+        .select({ id: callbacks.id, version: callbacks.version })
+        .from(callbacks)
+        .where(and(inArray(callbacks.id, candidates.map((r) => r.id)), eq(callbacks.status, 'scheduled')))
+    ).map((r) => `${r.id}/${r.version}`),
   );
+  const missing = candidates.filter((r) => still.has(`${r.id}/${r.version}`));
+  await Promise.all(missing.filter((r) => finished.has(r.id)).map((r) => queues.due.remove(dueJobId(r.id, r.version))));
   return missing;
 }
 
@@ -77,7 +89,7 @@ export async function reconcileWakeups(
   for (;;) {
     const rows = await nextBatch(deps.db, until, after, batchSize);
     if (rows.length === 0) break;
-    const missing = await withoutLiveJob(deps.queues, rows);
+    const missing = await withoutLiveJob(deps.db, deps.queues, rows);
     if (missing.length > 0) {
       await deps.queues.due.addBulk(
         missing.map((r) => ({

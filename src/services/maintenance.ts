@@ -88,6 +88,10 @@ export async function closeReadyWindows(deps: StepDeps, now: Date, batchSize = D
       .where(
         and(
           eq(callbacks.status, 'ready'),
+          // A row that became ready after this tick's `now` waits for the next tick: judged at an
+          // earlier instant, a window that had just opened would look closed (and under load every
+          // fresh dispatch would be undone, each undo adding to the load).
+          lte(callbacks.updatedAt, now),
           after
             ? or(
                 gt(callbacks.scheduledFor, after.scheduledFor),

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../helpers/harness.js';
 import { dueJobId } from '../../src/queues/queues.js';
 import { dispatchDue } from '../../src/services/dispatch.js';
+import { closeReadyWindows } from '../../src/services/maintenance.js';
 
 let t: TestContext;
 let admin: string;
@@ -152,6 +153,20 @@ describe('claiming (SPEC §5)', () => {
     expect(after).toMatchObject({ status: 'scheduled', scheduledFor: '2027-01-16T13:00:00.000Z', claimedBy: null });
     expect(after.timeline.at(-1)).toMatchObject({ actor: 'system:claim', from: 'ready', to: 'scheduled', details: { reason: 'window_closed' } });
     expect(await t.runtime.queues.due.getJob(dueJobId(created.id, after.version))).toBeTruthy();
+  });
+
+  it('maintenance returns a ready callback whose window closed, but not one that became ready after its tick began', async () => {
+    const cat = await category('maint_window');
+    const agent = await agentFor(cat);
+    const tick = at('2027-01-16T01:55:00Z'); // 20:55 in New York: a tick that began then...
+    const closed = await readyCallback(agent, cat, {}, minutes(tick, -10));
+    // ...and, while it ran, a callback due at 08:00 the next morning became ready (a slow tick
+    // meets rows dispatched after its own `now`).
+    const fresh = await readyCallback(agent, cat, { notBefore: '2027-01-16T13:00:00Z' }, at('2027-01-16T13:00:00Z'));
+
+    await closeReadyWindows(t.runtime.deps, minutes(tick, 15)); // 21:10: legal hours are over
+    expect(await detail(closed.id)).toMatchObject({ status: 'scheduled', scheduledFor: '2027-01-16T13:00:00.000Z' });
+    expect(await detail(fresh.id)).toMatchObject({ status: 'ready', version: 2 });
   });
 
   it('is for agents only', async () => {
