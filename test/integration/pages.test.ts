@@ -458,27 +458,35 @@ describe('/o/{token} consent offers (SPEC §8)', () => {
   const slotValues = (html: string) => [...html.matchAll(/name="slot" value="([^"]*)"/g)].map((m) => m[1]!);
 
   it('lists the next permitted slots in the customer zone, "as soon as possible" first and chosen', async () => {
-    const offer = await openOffer(t, admin, { reason: 'Your roaming charges' });
-    const page = await new Visitor().get(`/o/${offer.token}?lang=zh-CN`);
-    expect(page.status).toBe(200);
-    expect(page.text).toContain(zh.offerTitle({ brand: 'Acme Telco' }));
-    expect(page.text).toContain('Your roaming charges');
-    const [{ timezones }] = (await t.sql`select to_json(timezones) as timezones from callbacks where id = ${offer.callbackId}`) as unknown as [{ timezones: string[] }];
-    expect(page.text).toContain(zh.offerTimesIn({ zone: timezones[0]! }));
-    const values = slotValues(page.html);
-    expect(values[0]).toBe('');
-    expect(page.html).toMatch(/name="slot" value="" checked=""/);
-    // Calling is permitted around the clock here: the choices are the days up to the deadline
-    // (48 h: the rest of today, tomorrow, part of the day after), cut at local midnight.
-    const [{ deadline }] = (await t.sql`select deadline from callbacks where id = ${offer.callbackId}`) as unknown as [{ deadline: Date }];
-    expect(values.length).toBeGreaterThanOrEqual(3);
-    for (const v of values.slice(1)) expect(Date.parse(v)).toBeLessThan(new Date(deadline).getTime());
-    const starts = values.slice(1).map((v) => DateTime.fromISO(v, { zone: timezones[0]! }));
-    for (const start of starts.slice(1)) expect(start.toFormat('HH:mm')).toBe('00:00');
-    expect(starts[2]!.diff(starts[1]!, 'days').days).toBe(1);
-    expect(page.text).toContain('00:00–24:00'); // a whole day reads as one day, not "until tomorrow 00:00"
-    expect(page.html).toMatch(/<button type="submit" name="answer" value="accept"/);
-    expect(page.html).toMatch(/<button type="submit" name="answer" value="decline"/);
+    // Noon in Malaysia (UTC+8), the zone of the test's mobiles: near local midnight the rest of
+    // today is covered by "as soon as possible" alone and the day count below would not hold.
+    const noon = new Date(Math.floor((Date.now() - 4 * 3600_000) / 86_400_000) * 86_400_000 + 4 * 3600_000);
+    t.setNow(noon);
+    try {
+      const offer = await openOffer(t, admin, { reason: 'Your roaming charges' });
+      const page = await new Visitor().get(`/o/${offer.token}?lang=zh-CN`);
+      expect(page.status).toBe(200);
+      expect(page.text).toContain(zh.offerTitle({ brand: 'Acme Telco' }));
+      expect(page.text).toContain('Your roaming charges');
+      const [{ timezones }] = (await t.sql`select to_json(timezones) as timezones from callbacks where id = ${offer.callbackId}`) as unknown as [{ timezones: string[] }];
+      expect(page.text).toContain(zh.offerTimesIn({ zone: timezones[0]! }));
+      const values = slotValues(page.html);
+      expect(values[0]).toBe('');
+      expect(page.html).toMatch(/name="slot" value="" checked=""/);
+      // Calling is permitted around the clock here: the choices are the days up to the deadline
+      // (48 h: the rest of today, tomorrow, part of the day after), cut at local midnight.
+      const [{ deadline }] = (await t.sql`select deadline from callbacks where id = ${offer.callbackId}`) as unknown as [{ deadline: Date }];
+      expect(values.length).toBeGreaterThanOrEqual(3);
+      for (const v of values.slice(1)) expect(Date.parse(v)).toBeLessThan(new Date(deadline).getTime());
+      const starts = values.slice(1).map((v) => DateTime.fromISO(v, { zone: timezones[0]! }));
+      for (const start of starts.slice(1)) expect(start.toFormat('HH:mm')).toBe('00:00');
+      expect(starts[2]!.diff(starts[1]!, 'days').days).toBe(1);
+      expect(page.text).toContain('00:00–24:00'); // a whole day reads as one day, not "until tomorrow 00:00"
+      expect(page.html).toMatch(/<button type="submit" name="answer" value="accept"/);
+      expect(page.html).toMatch(/<button type="submit" name="answer" value="decline"/);
+    } finally {
+      t.setNow(null);
+    }
   });
 
   it('accepting a chosen slot schedules the callback at that time', async () => {
