@@ -1,4 +1,4 @@
-import { Queue, type ConnectionOptions } from 'bullmq';
+import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 
 export const QUEUE_NAMES = {
@@ -29,6 +29,18 @@ export interface SmsJob {
 
 /** Deterministic, so re-adding the wake-up for the same version is a no-op; BullMQ ids must not contain ':'. */
 export const dueJobId = (callbackId: string, version: number) => `due-${callbackId}-v${version}`;
+
+/**
+ * The job options of a wake-up due at `scheduledFor`. BullMQ counts a delay from the job's
+ * timestamp, which defaults to the moment of the add: the timestamp is set to the instant the delay
+ * was computed from, so a wake-up added late (deep in an addBulk of thousands, or by a reconciler
+ * tick that took a while) is still due on time instead of late by the time spent before its add.
+ */
+export const wakeupJobOptions = (wakeup: { id: string; version: number; scheduledFor: Date }, now: Date): JobsOptions => ({
+  jobId: dueJobId(wakeup.id, wakeup.version),
+  timestamp: now.getTime(),
+  delay: Math.max(0, wakeup.scheduledFor.getTime() - now.getTime()),
+});
 
 /** `{prefix}` is a Redis Cluster hash tag: all of a deployment's queue keys land in one slot. */
 export const bullPrefix = (queuePrefix: string) => `{${queuePrefix}}`;

@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, inArray, lte, or } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { callbacks } from '../db/schema/index.js';
-import { dueJobId, type DueJob, type Queues } from './queues.js';
+import { dueJobId, wakeupJobOptions, type DueJob, type Queues } from './queues.js';
 
 /** Wake-ups due within this window are restored now, so a lost one fires at most a tick late. */
 const DEFAULT_HORIZON_MS = 60_000;
@@ -95,7 +95,7 @@ export async function reconcileWakeups(
         missing.map((r) => ({
           name: 'due',
           data: { callbackId: r.id, version: r.version } satisfies DueJob,
-          opts: { jobId: dueJobId(r.id, r.version), delay: Math.max(0, r.scheduledFor.getTime() - now.getTime()) },
+          opts: wakeupJobOptions(r, now),
         })),
       );
     }

@@ -1,5 +1,5 @@
 import type { Queues } from '../queues/queues.js';
-import { dueJobId } from '../queues/queues.js';
+import { wakeupJobOptions } from '../queues/queues.js';
 import type { CallbackRow } from './transitions.js';
 
 /**
@@ -8,9 +8,5 @@ import type { CallbackRow } from './transitions.js';
  */
 export async function enqueueWakeup(queues: Queues, row: CallbackRow, now: Date): Promise<void> {
   if (row.status !== 'scheduled' || !row.scheduledFor) return;
-  await queues.due.add(
-    'due',
-    { callbackId: row.id, version: row.version },
-    { jobId: dueJobId(row.id, row.version), delay: Math.max(0, row.scheduledFor.getTime() - now.getTime()) },
-  );
+  await queues.due.add('due', { callbackId: row.id, version: row.version }, wakeupJobOptions({ ...row, scheduledFor: row.scheduledFor }, now));
 }

@@ -1,5 +1,5 @@
 import type postgres from 'postgres';
-import { dueJobId, type DueJob, type Queues } from '../../src/queues/queues.js';
+import { wakeupJobOptions, type DueJob, type Queues } from '../../src/queues/queues.js';
 
 /**
  * Thousands of scheduled callbacks, inserted with one SQL statement per chunk instead of through
@@ -51,7 +51,7 @@ export async function enqueueWakeups(
       rows.slice(start, start + CHUNK).map((r) => ({
         name: 'due',
         data: { callbackId: r.id, version: r.version } satisfies DueJob,
-        opts: { jobId: dueJobId(r.id, r.version), delay: Math.max(0, r.scheduledFor.getTime() - now.getTime()) },
+        opts: wakeupJobOptions(r, now),
       })),
     );
   }

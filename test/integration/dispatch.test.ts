@@ -238,6 +238,8 @@ describe('reconcileWakeups (SPEC §6: Redis may lose its data)', () => {
     const restored = await queue.getJob(dueJobId(lost.id, lost.version));
     expect(restored?.data).toEqual({ callbackId: lost.id, version: lost.version });
     expect(restored?.opts.delay).toBe(30_000);
+    // Due when the callback is, however long after `now` the job reached Redis.
+    expect(restored!.timestamp + restored!.opts.delay!).toBe(NOW.getTime() + 30_000);
     expect(await restored?.isDelayed()).toBe(true);
     // The existing job is the same job (not replaced, not doubled).
     const keptAfter = await queue.getJob(dueJobId(kept.id, kept.version));
