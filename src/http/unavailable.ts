@@ -5,15 +5,24 @@
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
+  'ECONNABORTED',
   'ETIMEDOUT',
   'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  // A write to a socket that closed under it (a killed backend).
+  'ERR_STREAM_DESTROYED',
+  'ERR_STREAM_WRITE_AFTER_END',
+  'ERR_SOCKET_CLOSED',
   'CONNECT_TIMEOUT',
   'CONNECTION_CLOSED',
   'CONNECTION_ENDED',
   'CONNECTION_DESTROYED',
   '57P01', // admin_shutdown, e.g. pg_terminate_backend
-  '57P02',
-  '57P03',
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '57P05', // idle_session_timeout
   '53300', // too_many_connections
 ]);
 
@@ -28,7 +37,8 @@ export function isUnavailable(err: unknown): boolean {
 
 function isUnavailableError(err: Error): boolean {
   const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
+  // SQLSTATE class 08: connection exceptions.
+  if (typeof code === 'string' && (NETWORK_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return true;
   // ioredis with enableOfflineQueue: false, or after its retries ran out.
   return (
     err.name === 'MaxRetriesPerRequestError' ||

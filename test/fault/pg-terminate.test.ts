@@ -35,7 +35,8 @@ const create = (i: number) =>
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
-  t = await createTestContext({ DATABASE_POOL_SIZE: '10' });
+  // Errors are logged: should a request answer 500 here, CI's output says why.
+  t = await createTestContext({ DATABASE_POOL_SIZE: '10', LOG_LEVEL: 'error' });
   const adminKey = await t.key('admin');
   agent = await t.key('agent', { id: 'pg-kill-agent' });
   expect((await t.request('PUT', '/v1/policies/billing', { key: adminKey, body: { enabled: true } })).status).toBe(200);

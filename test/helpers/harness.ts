@@ -55,7 +55,7 @@ export async function createTestContext(overrides: Record<string, string> = {}):
     WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
     ...overrides,
   });
-  const runtime = await startRuntime(config, createLogger('silent'));
+  const runtime = await startRuntime(config, createLogger(config.LOG_LEVEL));
   let fixedNow: Date | null = null;
   runtime.deps.now = () => fixedNow ?? new Date();
   const app = createApp(runtime.deps);
