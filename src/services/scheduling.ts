@@ -1,7 +1,5 @@
-import { and, eq, gt } from 'drizzle-orm';
 import type { Executor } from '../db/client.js';
 import { clientOf } from '../db/raw.js';
-import { attempts } from '../db/schema/index.js';
 import { earliestPermitted, nextIntervals, type CallingRules } from '../domain/calling-rules.js';
 import type { Interval } from '../domain/intervals.js';
 import type { Phone } from '../domain/phone.js';
@@ -39,7 +37,7 @@ export function buildCallingRules(settings: CallingSettings, input: CallingInput
 }
 
 /** The start times of the attempts to a number that still count against the caps at `now`. */
-export async function attemptTimesOf(db: Executor, e164: string, now: Date): Promise<number[]> {
+async function attemptTimesOf(db: Executor, e164: string, now: Date): Promise<number[]> {
   // postgres.js directly: this runs on every preview and drizzle's query building cost more than the query.
   const rows = await clientOf(db)<{ started_at: string }[]>`
     select started_at::text from attempts where phone_e164 = ${e164} and started_at > ${capWindowStart(now).toISOString()}::timestamptz`;
@@ -48,14 +46,8 @@ export async function attemptTimesOf(db: Executor, e164: string, now: Date): Pro
 
 /** Everything that decides when this number may be called, read from settings and past attempts. */
 export async function callingRulesFor(db: Executor, input: CallingInput, now: Date): Promise<CallingRules> {
-  const [settings, past] = await Promise.all([
-    loadSetting(db, 'calling'),
-    db
-      .select({ startedAt: attempts.startedAt })
-      .from(attempts)
-      .where(and(eq(attempts.phoneE164, input.phone.e164), gt(attempts.startedAt, capWindowStart(now)))),
-  ]);
-  return buildCallingRules(settings, input, past.map((a) => a.startedAt.getTime()));
+  const [settings, attemptTimes] = await Promise.all([loadSetting(db, 'calling'), attemptTimesOf(db, input.phone.e164, now)]);
+  return buildCallingRules(settings, input, attemptTimes);
 }
 
 /** The honest answer to "when can we call?": the earliest permitted time and whether it meets the deadline. */

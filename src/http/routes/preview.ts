@@ -3,8 +3,7 @@ import { ALL_STAFF, createRouter, jsonBody, jsonResponse, staffRoute } from '../
 import { Instant, IntervalSchema, PhoneFields, PhoneSchema, PreferredWindows } from '../schemas.js';
 import { customerPhone } from '../../services/customer-phone.js';
 import { loadPolicy } from '../../services/policies.js';
-import { attemptTimesOf, buildCallingRules, findSlot } from '../../services/scheduling.js';
-import { loadSetting } from '../../services/settings.js';
+import { callingRulesFor, findSlot } from '../../services/scheduling.js';
 
 const PreviewRequest = z
   .object({
@@ -45,14 +44,12 @@ export function previewRouter() {
       const body = c.req.valid('json');
       const now = clock();
       const { phone, zones } = customerPhone(body, config.DEFAULT_REGION);
-      const [policy, settings, attemptTimes] = await Promise.all([
+      const preferredWindows = body.preferredWindows?.map((w) => ({ start: w.start.getTime(), end: w.end.getTime() })) ?? null;
+      const [policy, rules] = await Promise.all([
         loadPolicy(db, body.category),
-        loadSetting(db, 'calling'),
-        attemptTimesOf(db, phone.e164, now),
+        callingRulesFor(db, { phone, zones, notBefore: body.notBefore ?? now, preferredWindows }, now),
       ]);
       const deadline = body.deadline ?? new Date(now.getTime() + policy.deadlineHours * 3600_000);
-      const preferredWindows = body.preferredWindows?.map((w) => ({ start: w.start.getTime(), end: w.end.getTime() })) ?? null;
-      const rules = buildCallingRules(settings, { phone, zones, notBefore: body.notBefore ?? now, preferredWindows }, attemptTimes);
       const slot = findSlot(rules, now, deadline, { intervals: 10 });
       return c.json(
         {
