@@ -1,4 +1,4 @@
-import { and, eq, lt, or, type SQL } from 'drizzle-orm';
+import { and, eq, gt, lt, or, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import { AppError } from '../http/errors.js';
 
@@ -35,4 +35,13 @@ export function afterCursor(columns: { createdAt: PgColumn; id: PgColumn }, curs
 export function keysetPage<R extends Keyed, T>(rows: R[], limit: number, toResponse: (row: R) => T) {
   const page = rows.slice(0, limit);
   return { items: page.map(toResponse), nextCursor: rows.length > limit ? encode(page[page.length - 1]!) : null };
+}
+
+/** Oldest-due-first paging of batch jobs on (scheduled_for, id): the rows after `after` (undefined for the first page). */
+export function afterDue(
+  columns: { scheduledFor: PgColumn; id: PgColumn },
+  after: { scheduledFor: Date; id: string } | null,
+): SQL | undefined {
+  if (!after) return undefined;
+  return or(gt(columns.scheduledFor, after.scheduledFor), and(eq(columns.scheduledFor, after.scheduledFor), gt(columns.id, after.id)));
 }

@@ -1,4 +1,5 @@
-import { and, asc, eq, gt, inArray, lte, or } from 'drizzle-orm';
+import { and, asc, eq, inArray, lte } from 'drizzle-orm';
+import { afterDue } from '../db/keyset.js';
 import type { Database } from '../db/client.js';
 import { callbacks } from '../db/schema/index.js';
 import { dueJobId, wakeupJobOptions, type DueJob, type Queues } from './queues.js';
@@ -21,12 +22,7 @@ async function nextBatch(db: Database, until: Date, after: DueRow | null, limit:
       and(
         eq(callbacks.status, 'scheduled'),
         lte(callbacks.scheduledFor, until),
-        after
-          ? or(
-              gt(callbacks.scheduledFor, after.scheduledFor),
-              and(eq(callbacks.scheduledFor, after.scheduledFor), gt(callbacks.id, after.id)),
-            )
-          : undefined,
+        afterDue(callbacks, after),
       ),
     )
     .orderBy(asc(callbacks.scheduledFor), asc(callbacks.id))

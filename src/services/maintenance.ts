@@ -3,7 +3,8 @@
  * safe to run twice or concurrently: status changes go through `transition()` conditional on the
  * version read, and SLA marks are conditional updates, so each event is written once.
  */
-import { and, asc, eq, gt, inArray, isNull, lt, lte, or } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lt, lte } from 'drizzle-orm';
+import { afterDue } from '../db/keyset.js';
 import type { Database } from '../db/client.js';
 import { callbacks, outbox } from '../db/schema/index.js';
 import type { CallbackStatus } from '../domain/callback-state.js';
@@ -92,12 +93,7 @@ export async function closeReadyWindows(deps: StepDeps, now: Date, batchSize = D
           // earlier instant, a window that had just opened would look closed (and under load every
           // fresh dispatch would be undone, each undo adding to the load).
           lte(callbacks.updatedAt, now),
-          after
-            ? or(
-                gt(callbacks.scheduledFor, after.scheduledFor),
-                and(eq(callbacks.scheduledFor, after.scheduledFor), gt(callbacks.id, after.id)),
-              )
-            : undefined,
+          afterDue(callbacks, after),
         ),
       )
       .orderBy(asc(callbacks.scheduledFor), asc(callbacks.id))
