@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type postgres from 'postgres';
+export { percentile } from './client.js';
 import { callAroundTheClock, createTestContext, type TestContext } from '../test/helpers/harness.js';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
@@ -14,14 +15,6 @@ export async function startStack(overrides: Record<string, string> = {}): Promis
   const admin = await t.key('admin');
   await callAroundTheClock(t, admin);
   return t;
-}
-
-/** Nearest-rank percentile; `p` in [0, 100]. */
-export function percentile(values: number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank]!;
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

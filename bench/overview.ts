@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { sql, type SQL } from 'drizzle-orm';
 import type { TestContext } from '../test/helpers/harness.js';
 import { overviewQueries, overviewWindow } from '../src/ops/overview.js';
-import { listen, load, type LoadResult } from './http.js';
+import { bodyOf, listen, load, type BodySpec, type LoadResult } from './http.js';
 import { percentile, printTable, startStack, writeResults } from './lib.js';
 
 /**
@@ -192,20 +192,14 @@ async function measureOverview(url: string, key: string, requests: number) {
 
 /** Sequential latency (one client) and throughput (10 clients) of POST /v1/callbacks. */
 async function measureCreate(url: string, agentKey: string, tag: string, seconds: number) {
-  const body = (prefix: string) => (i: number) => ({
-    caseRef: `${prefix}-${tag}-${i}`,
-    category: 'billing',
-    phone: `+1 212 555 ${String(i % 10_000).padStart(4, '0')}`,
-    reason: 'We will explain the invoice again',
-    firstExplanation: { summary: 'Explained the fee' },
-  });
+  const body = (prefix: string): BodySpec => ['create', `${prefix}-${tag}`];
   const headers = { authorization: `Bearer ${agentKey}` };
   await load({ url: `${url}/v1/callbacks`, headers, body: body(`warm-${tag}`), seconds: 2, connections: 10 });
   const latencies: number[] = [];
   const make = body(`seq-${tag}`);
   for (let i = 0; i < 200; i++) {
     const started = performance.now();
-    const res = await fetch(`${url}/v1/callbacks`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(make(i)) });
+    const res = await fetch(`${url}/v1/callbacks`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(bodyOf(make, i)) });
     await res.arrayBuffer();
     if (res.status !== 201) throw new Error(`create answered ${res.status}`);
     latencies.push(performance.now() - started);

@@ -29,16 +29,29 @@ const arrow = (values: number[], digits = 0) => values.map((v) => num(v, digits)
 
 /** The headline rows of each benchmark, from its JSON (see bench/<name>.ts for the fields). */
 const DESCRIBE: Record<string, (b: Json) => Row[]> = {
-  create: ({ results: { create, floor, preview }, connections, seconds, createToFloorRatio }) => [
+  create: ({ results: r, connections, seconds, fixedRate, createToFloorRatio, inProcess }) => [
     {
-      measure: `create callback, ${connections} connections, ${seconds} s`,
-      measured: rate(create),
-      floor: `bare Hono route, one INSERT + \`queue.add\`: ${rate(floor)}`,
+      measure: `create callback, ${connections} connections as fast as answered, ${seconds} s`,
+      measured: rate(r.create),
+      floor: `bare Hono route, one INSERT + \`queue.add\`: ${rate(r.floor)}`,
       ratio: createToFloorRatio,
-      target: '≥ 0.5 of floor, p99 ≤ 50 ms',
-      met: createToFloorRatio >= 0.5 && create.p99Ms <= 50,
+      target: '≥ 0.5 of floor',
+      met: createToFloorRatio >= 0.5,
     },
-    { measure: `preview (calling rules engine), ${connections} connections`, measured: rate(preview), target: '≥ 5,000 req/s', met: preview.requestsPerSecond >= 5000 },
+    {
+      measure: `create callback at a fixed ${num(fixedRate)} arrivals/s (half the floor's maximum)`,
+      measured: rate(r.createAtRate),
+      floor: `the same route at the same rate: ${rate(r.floorAtRate)}`,
+      target: 'p99 ≤ 50 ms',
+      met: r.createAtRate.p99Ms <= 50,
+    },
+    { measure: `preview over HTTP, ${connections} connections`, measured: rate(r.preview), target: '≥ 5,000 req/s', met: r.preview.requestsPerSecond >= 5000 },
+    {
+      measure: 'preview in process (phone, policy, recent attempts read, rules), 50 concurrent callers',
+      measured: `${num(inProcess.service.perSecond)} /s, p99 ${num(inProcess.service.p99Ms, 1)} ms; rules engine alone ${num(inProcess.engine.perSecond)} /s`,
+      target: '≥ 5,000 /s',
+      met: inProcess.service.perSecond >= 5000,
+    },
   ],
   dispatch: ({ summary: s, settings }) => [
     {

@@ -45,13 +45,7 @@ export async function benchScale(max = 1_000_000, seconds = 5) {
       const result = await load({
         url: `${server.url}/v1/callbacks`,
         headers: { authorization: `Bearer ${agent}` },
-        body: (i) => ({
-          caseRef: `scale-create-${level}-${i}`,
-          category: 'billing',
-          phone: `+1 213 555 ${String(i % 10_000).padStart(4, '0')}`,
-          reason: 'r',
-          firstExplanation: { summary: 's' },
-        }),
+        body: ['create', `scale-create-${level}`, '213'],
         seconds,
       });
       seeded += result.total;

@@ -13,6 +13,7 @@
  * with the right code (must be genuine), the rest unknown numbers (must not be).
  */
 import http from 'node:http';
+import { percentile, REQUEST_TIMEOUT_MS, send, type Answer } from './client.js';
 
 export const SCHEDULED_ROUTES = ['create', 'preview', 'claim', 'verify', 'optOut'] as const;
 export type ScheduledRoute = (typeof SCHEDULED_ROUTES)[number];
@@ -87,49 +88,9 @@ function pickResult() {
 
 const RING_MS = 100;
 const talkMs = () => 200 + Math.random() * 800;
-const REQUEST_TIMEOUT_MS = 30_000;
 const CONNECTIONS = 64;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const round = (n: number) => Math.round(n * 10) / 10;
-
-/** Nearest-rank percentile, as bench/lib.ts has it; not imported from there, which would load the whole service into the generator. */
-function percentile(values: number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-
-interface Answer {
-  status: number;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies of several routes
-  body: any;
-}
-
-function send(agent: http.Agent, base: URL, method: string, path: string, key: string | null, body?: unknown): Promise<Answer> {
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  const headers: Record<string, string | number> = {};
-  if (key) headers.authorization = `Bearer ${key}`;
-  if (payload !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
-  return new Promise((resolve, reject) => {
-    const req = http.request(new URL(path, base), { method, agent, headers, timeout: REQUEST_TIMEOUT_MS }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => {
-        let parsed: unknown = text;
-        try {
-          parsed = text ? JSON.parse(text) : null;
-        } catch {
-          // not JSON: keep the text for the error sample
-        }
-        resolve({ status: res.statusCode ?? 0, body: parsed });
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer after ${REQUEST_TIMEOUT_MS} ms`)));
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
 
 export async function runTraffic(plan: TrafficPlan): Promise<TrafficResult> {
   // A bounded pool, as clients behind a few app servers have: when the service falls behind,
@@ -165,7 +126,7 @@ export async function runTraffic(plan: TrafficPlan): Promise<TrafficResult> {
     let answer: Answer | null = null;
     let error: string | null;
     try {
-      answer = await send(agent, base, method, path, key, body);
+      answer = await send(agent, new URL(path, base), method, key ? { authorization: `Bearer ${key}` } : {}, body);
       error = check(answer);
       if (error) error = `${route} ${answer.status}: ${error} ${JSON.stringify(answer.body).slice(0, 200)}`;
     } catch (err) {

@@ -1,9 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { ALL_STAFF, createRouter, jsonBody, jsonResponse, staffRoute } from '../router.js';
 import { Instant, IntervalSchema, PhoneFields, PhoneSchema, PreferredWindows } from '../schemas.js';
-import { customerPhone } from '../../services/customer-phone.js';
-import { loadPolicy } from '../../services/policies.js';
-import { callingRulesFor, findSlot } from '../../services/scheduling.js';
+import { previewSchedule } from '../../services/preview.js';
 
 const PreviewRequest = z
   .object({
@@ -40,25 +38,16 @@ export function previewRouter() {
       responses: { 200: jsonResponse(PreviewResponse, 'The earliest permitted time and the next intervals') },
     }),
     async (c) => {
-      const { db, config, now: clock } = c.var.deps;
+      const { db, config, now } = c.var.deps;
       const body = c.req.valid('json');
-      const now = clock();
-      const { phone, zones } = customerPhone(body, config.DEFAULT_REGION);
-      const preferredWindows = body.preferredWindows?.map((w) => ({ start: w.start.getTime(), end: w.end.getTime() })) ?? null;
-      const [policy, rules] = await Promise.all([
-        loadPolicy(db, body.category),
-        callingRulesFor(db, { phone, zones, notBefore: body.notBefore ?? now, preferredWindows }, now),
-      ]);
-      const deadline = body.deadline ?? new Date(now.getTime() + policy.deadlineHours * 3600_000);
-      const slot = findSlot(rules, now, deadline, { intervals: 10 });
+      const preferredWindows = body.preferredWindows?.map((w) => ({ start: w.start.getTime(), end: w.end.getTime() }));
+      const preview = await previewSchedule(db, { ...body, preferredWindows }, config.DEFAULT_REGION, now());
       return c.json(
         {
-          phone,
-          timezones: zones,
-          earliest: slot.earliest?.toISOString() ?? null,
-          intervals: slot.intervals.map((i) => ({ start: iso(i.start), end: iso(i.end) })),
-          deadline: deadline.toISOString(),
-          withinDeadline: slot.withinDeadline,
+          ...preview,
+          earliest: preview.earliest?.toISOString() ?? null,
+          intervals: preview.intervals.map((i) => ({ start: iso(i.start), end: iso(i.end) })),
+          deadline: preview.deadline.toISOString(),
         },
         200,
       );
