@@ -49,6 +49,27 @@ export const requireJsonBody = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
+/**
+ * Operations that take no body (claim, release): an empty body or `{}` passes; anything else is
+ * refused rather than ignored, so a client that thinks it is sending options learns it is not.
+ */
+export const refuseBody = createMiddleware<AppEnv>(async (c, next) => {
+  const text = c.req.header('content-length') === '0' ? '' : await c.req.text();
+  if (text.trim() !== '') {
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new AppError('malformed_json', 'the body is not valid JSON');
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body) || Object.keys(body).length > 0) {
+      const message = 'this operation takes no body: send none, or {}';
+      throw new AppError('validation_failed', message, { errors: [{ path: '(body)', message }] });
+    }
+  }
+  await next();
+});
+
 /** Staff authentication and role check (SPEC §10): no or bad key 401, wrong role 403. */
 export const requireRole = (...roles: Role[]) =>
   createMiddleware<AppEnv>(async (c, next) => {

@@ -1,7 +1,8 @@
 import { OpenAPIHono, createRoute, type RouteConfig } from '@hono/zod-openapi';
 import type { AppEnv } from './context.js';
 import { AppError, fieldErrors, problemResponses } from './errors.js';
-import { requireRole } from './middleware.js';
+import type { MiddlewareHandler } from 'hono';
+import { refuseBody, requireRole } from './middleware.js';
 import type { Role } from '../services/api-keys.js';
 
 /** The path of the first string holding a NUL character (PostgreSQL cannot store one in text), or null. */
@@ -42,11 +43,13 @@ export const ALL_STAFF: Role[] = ['agent', 'ops', 'admin'];
 /**
  * A staff route: the role check runs before validation, the roles are recorded in the OpenAPI
  * document (`x-roles`) so one test can check every route's protection, and 401/403 are documented.
+ * A POST without a body schema refuses a body (`refuseBody`).
  */
 export function staffRoute<R extends Omit<RouteConfig, 'middleware' | 'security'>>(roles: Role[], route: R) {
+  const takesNoBody = route.method === 'post' && route.request?.body === undefined;
   return createRoute({
     ...route,
-    middleware: [requireRole(...roles)] as const,
+    middleware: (takesNoBody ? [requireRole(...roles), refuseBody] : [requireRole(...roles)]) as [MiddlewareHandler<AppEnv>, ...MiddlewareHandler<AppEnv>[]],
     security: [{ Bearer: [] }],
     'x-roles': roles,
     responses: { ...problemResponses(401, 403, 422), ...route.responses },

@@ -353,6 +353,10 @@ const CASES: Case[] = [
   // ---------------------------------------------------------------- staff: agent workflow and exemptions
   { name: 'claim: an ops key is no agent', op: 'POST /v1/agents/me/claim', as: 'ops', status: 403, code: 'forbidden' },
   { name: 'claim: text/plain body', op: 'POST /v1/agents/me/claim', raw: 'claim', headers: { 'content-type': 'text/plain' }, status: 415, code: 'unsupported_media_type' },
+  { name: 'claim: malformed JSON', op: 'POST /v1/agents/me/claim', raw: '{"skills": [', status: 400, code: 'malformed_json' },
+  { name: 'claim: options it does not take', op: 'POST /v1/agents/me/claim', body: { callbackId: '00000000-0000-4000-8000-000000000000' }, status: 422, code: 'validation_failed', errorPath: '(body)' },
+  { name: 'claim: an array for a body', op: 'POST /v1/agents/me/claim', raw: '[]', status: 422, code: 'validation_failed', errorPath: '(body)' },
+  { name: 'release: malformed JSON', op: 'POST /v1/callbacks/{id}/release', path: (x) => `/v1/callbacks/${x.scheduled.id}/release`, raw: '{', status: 400, code: 'malformed_json' },
   { name: 'release: id that is not a uuid', op: 'POST /v1/callbacks/{id}/release', path: '/v1/callbacks/42/release', status: 422, code: 'validation_failed', errorPath: 'id' },
   { name: 'attempt: caller number of 65 characters', op: 'POST /v1/callbacks/{id}/attempts', path: (x) => `/v1/callbacks/${x.live.callbackId}/attempts`, body: { callerNumber: '6'.repeat(65) }, status: 422, code: 'validation_failed', errorPath: 'callerNumber' },
   { name: 'attempt: unknown field', op: 'POST /v1/callbacks/{id}/attempts', path: (x) => `/v1/callbacks/${x.live.callbackId}/attempts`, body: { agentId: 'someone-else' }, status: 422, code: 'validation_failed' },

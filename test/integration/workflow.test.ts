@@ -87,7 +87,7 @@ afterAll(() => t.close());
 beforeEach(() => t.setNow(NOW));
 
 describe('claiming (SPEC §5)', () => {
-  it('claims the best ready callback: highest priority first, then the earliest due, then 204', async () => {
+  it('claims the best ready callback: highest priority first, then the earliest due, then 204; a body of {} is none', async () => {
     const cat = await category('claim_order');
     const agent = await agentFor(cat, 'claim-order-agent');
     const early = await readyCallback(agent, cat, { priority: 5 }, minutes(NOW, -10));
@@ -102,8 +102,10 @@ describe('claiming (SPEC §5)', () => {
       claimedBy: 'claim-order-agent',
       leaseExpiresAt: minutes(NOW, 10).toISOString(),
     });
-    expect((await claim(agent)).body.id).toBe(early.id);
-    expect((await claim(agent)).body.id).toBe(later.id);
+    // A claim takes no options: `{}`, or an empty body labelled JSON, is the same as none.
+    const claimPath = '/v1/agents/me/claim';
+    expect((await t.request('POST', claimPath, { key: agent, body: {} })).body.id).toBe(early.id);
+    expect((await t.request('POST', claimPath, { key: agent, headers: { 'content-type': 'application/json' } })).body.id).toBe(later.id);
     const none = await claim(agent);
     expect(none.status).toBe(204);
     expect(none.body).toBeNull();
