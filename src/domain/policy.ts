@@ -16,6 +16,9 @@ export type PolicyOverrides = Partial<Omit<Policy, 'category' | 'enabled'>>;
 
 export const DEFAULT_CATEGORY = 'default';
 
+/** The furthest a deadline may lie ahead: a policy's `deadlineHours`, or one given at creation. */
+export const MAX_DEADLINE_HOURS = 60 * 24;
+
 /** A category's effective policy: its own fields where set, the default policy's otherwise. */
 export function effectivePolicy(
   category: string,

@@ -98,6 +98,10 @@ export function problem(c: Context, error: AppError): Response {
   return c.body(JSON.stringify(problemBody(error, requestId)), error.status, headers);
 }
 
+/** 422 for one field of the request: `invalidField('deadline', 'must be in the future')`. */
+export const invalidField = (path: string, message: string) =>
+  new AppError('validation_failed', `${path}: ${message}`, { errors: [{ path, message }] });
+
 /** zod issues → `[{path, message}]` with dotted paths such as `preferredWindows.0.end`. */
 export function fieldErrors(issues: readonly { path: PropertyKey[]; message: string }[]): FieldError[] {
   return issues.map((i) => ({ path: i.path.map(String).join('.') || '(body)', message: i.message }));

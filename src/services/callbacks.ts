@@ -12,7 +12,7 @@ import type { AppDeps } from '../http/context.js';
 import type { Principal } from './api-keys.js';
 import { customerPhone } from './customer-phone.js';
 import { loadPolicy } from './policies.js';
-import { buildCallingRules, callingRulesFor, capWindowStart, findSlot } from './scheduling.js';
+import { buildCallingRules, callingRulesFor, capWindowStart, checkRequestedTimes, findSlot } from './scheduling.js';
 import { loadSetting } from './settings.js';
 import { callingInputOfRow } from './callback-rules.js';
 import { callbackEventPayload, transition, type CallbackRow } from './transitions.js';
@@ -184,12 +184,8 @@ export async function createCallback(
   const replayed = idem && answerOf(facts.previous, idem);
   if (replayed) return replayed;
 
+  checkRequestedTimes(input, now);
   const deadlineGiven = input.deadline;
-  if (deadlineGiven && deadlineGiven <= now) {
-    throw new AppError('validation_failed', 'the deadline has already passed', {
-      errors: [{ path: 'deadline', message: 'must be in the future' }],
-    });
-  }
   if (facts.activeId) throw duplicate(facts.activeId);
   const round = input.round ?? facts.lastRound + 1;
   if (round <= facts.lastRound) {

@@ -13,7 +13,7 @@ import { isPermitted, nextIntervals } from '../domain/calling-rules.js';
 import { clip } from '../domain/intervals.js';
 import { canReceiveSms, type PhoneType } from '../domain/phone.js';
 import type { AppDeps } from '../http/context.js';
-import { AppError } from '../http/errors.js';
+import { AppError, invalidField } from '../http/errors.js';
 import { flushSms, optOutStopsText, outboundSmsRow, queueSms } from '../notify/sms.js';
 import { smsLanguage, smsText } from '../notify/sms-templates.js';
 import { callingRulesOfRow, nextPermittedOrRecheck } from './callback-rules.js';
@@ -110,8 +110,7 @@ export interface OfferAnswer {
 type Via = 'web' | 'sms';
 
 /** 422 for a slot that is not a permitted time (past, outside the windows, over the caps). */
-const badSlot = (message: string) =>
-  new AppError('validation_failed', `slot: ${message}`, { errors: [{ path: 'slot', message }] });
+const badSlot = (message: string) => invalidField('slot', message);
 
 /**
  * Answers one offer: claims it, moves the callback (awaiting_consent → scheduled with its wake-up,

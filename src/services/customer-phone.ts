@@ -1,4 +1,4 @@
-import { AppError } from '../http/errors.js';
+import { AppError, invalidField } from '../http/errors.js';
 import { parsePhone, resolveZones, type Phone } from '../domain/phone.js';
 
 /** Normalizes a request's phone and finds the zones it is called in, or a 422 naming the field. */
@@ -10,7 +10,7 @@ export function customerPhone(
   if (!parsed.ok) {
     const message =
       parsed.reason === 'not_callable' ? 'this kind of number cannot receive a callback' : 'not a valid phone number';
-    throw new AppError('validation_failed', `phone: ${message}`, { errors: [{ path: 'phone', message }] });
+    throw invalidField('phone', message);
   }
   const { zones } = resolveZones(parsed.phone, input.timezone ?? null);
   if (zones.length === 0) {

@@ -3,7 +3,7 @@ import type { Interval } from '../domain/intervals.js';
 import type { Phone } from '../domain/phone.js';
 import { customerPhone } from './customer-phone.js';
 import { loadPolicy } from './policies.js';
-import { callingRulesFor, findSlot } from './scheduling.js';
+import { callingRulesFor, checkRequestedTimes, findSlot } from './scheduling.js';
 
 export interface PreviewInput {
   phone: string;
@@ -30,6 +30,7 @@ export interface Preview {
  */
 export async function previewSchedule(db: Executor, input: PreviewInput, defaultRegion: string, now: Date): Promise<Preview> {
   const { phone, zones } = customerPhone(input, defaultRegion);
+  checkRequestedTimes(input, now);
   const calling = { phone, zones, notBefore: input.notBefore ?? now, preferredWindows: input.preferredWindows ?? null };
   const [policy, rules] = await Promise.all([loadPolicy(db, input.category), callingRulesFor(db, calling, now)]);
   const deadline = input.deadline ?? new Date(now.getTime() + policy.deadlineHours * 3600_000);

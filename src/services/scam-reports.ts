@@ -6,7 +6,7 @@
 import type { Database, Executor } from '../db/client.js';
 import { outbox, scamReports } from '../db/schema/index.js';
 import { parsePhone } from '../domain/phone.js';
-import { AppError } from '../http/errors.js';
+import { invalidField } from '../http/errors.js';
 import { loadSetting } from './settings.js';
 
 /** The official number matching `number` (any common format), or null. */
@@ -36,9 +36,7 @@ export async function createScamReport(db: Database, input: ScamReportInput, reg
   if (input.ownNumber !== undefined) {
     const own = parsePhone(input.ownNumber, region);
     if (!own.ok) {
-      throw new AppError('validation_failed', 'ownNumber: not a valid phone number', {
-        errors: [{ path: 'ownNumber', message: 'not a valid phone number' }],
-      });
+      throw invalidField('ownNumber', 'not a valid phone number');
     }
     reporterE164 = own.phone.e164;
   }

@@ -3,6 +3,8 @@ import { clientOf } from '../db/raw.js';
 import { earliestPermitted, nextIntervals, type CallingRules } from '../domain/calling-rules.js';
 import type { Interval } from '../domain/intervals.js';
 import type { Phone } from '../domain/phone.js';
+import { MAX_DEADLINE_HOURS } from '../domain/policy.js';
+import { invalidField } from '../http/errors.js';
 import { legalHoursOf, loadSetting, type CallingSettings } from './settings.js';
 
 const WEEK_MS = 7 * 24 * 3600_000;
@@ -48,6 +50,18 @@ async function attemptTimesOf(db: Executor, e164: string, now: Date): Promise<nu
 export async function callingRulesFor(db: Executor, input: CallingInput, now: Date): Promise<CallingRules> {
   const [settings, attemptTimes] = await Promise.all([loadSetting(db, 'calling'), attemptTimesOf(db, input.phone.e164, now)]);
   return buildCallingRules(settings, input, attemptTimes);
+}
+
+/**
+ * Times a request asks for: a deadline must lie ahead, and neither it nor notBefore further than a
+ * policy's deadline may (MAX_DEADLINE_HOURS): a typo such as year 9999 is refused, not scheduled.
+ */
+export function checkRequestedTimes(input: { notBefore?: Date | undefined; deadline?: Date | undefined }, now: Date): void {
+  if (input.deadline && input.deadline <= now) throw invalidField('deadline', 'must be in the future');
+  const limit = now.getTime() + MAX_DEADLINE_HOURS * 3600_000;
+  for (const field of ['notBefore', 'deadline'] as const) {
+    if ((input[field]?.getTime() ?? 0) > limit) throw invalidField(field, `must be within ${MAX_DEADLINE_HOURS / 24} days from now`);
+  }
 }
 
 /** The honest answer to "when can we call?": the earliest permitted time and whether it meets the deadline. */

@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { AppError, problemResponses } from '../errors.js';
 import { ALL_STAFF, createRouter, jsonBody, jsonResponse, staffRoute } from '../router.js';
 import { listPolicies, loadPolicy, savePolicy } from '../../services/policies.js';
-import { DEFAULT_CATEGORY } from '../../domain/policy.js';
+import { DEFAULT_CATEGORY, MAX_DEADLINE_HOURS } from '../../domain/policy.js';
 
 const Category = z.string().regex(/^[a-z0-9_.-]{1,64}$/, 'lowercase letters, digits, _ . - (1–64)');
 
@@ -27,7 +27,7 @@ const PutPolicy = z
     requiredSkill: z.string().regex(/^[a-z0-9_.-]{1,40}$/).optional(),
     customerTiers: z.array(z.string().min(1).max(40)).min(1).max(50).nullable().optional(),
     consent: z.enum(['none', 'required']).optional(),
-    deadlineHours: z.number().int().min(1).max(24 * 60).optional(),
+    deadlineHours: z.number().int().min(1).max(MAX_DEADLINE_HOURS).optional(),
     maxAttempts: z.number().int().min(1).max(20).optional(),
     retryDelaysMinutes: z.array(z.number().int().min(1).max(7 * 24 * 60)).min(1).max(20).optional(),
   })
