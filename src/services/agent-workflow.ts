@@ -116,7 +116,7 @@ function assertHeldBy(row: CallbackRow, agentId: string, action: string): void {
   throw new AppError('invalid_state', `a ${row.status} callback cannot be ${action}; claim it first`);
 }
 
-export async function releaseClaim(deps: Deps, principal: Principal, id: string) {
+export async function releaseClaim(deps: Deps, principal: Principal, id: string, now: Date) {
   const agentId = agentIdOf(principal);
   const current = await loadCallback(deps.db, id);
   assertHeldBy(current, agentId, 'released');
@@ -127,6 +127,7 @@ export async function releaseClaim(deps: Deps, principal: Principal, id: string)
       actor: agentActor(agentId),
       details: { reason: 'released' },
       set: { claimedBy: null, leaseExpiresAt: null },
+      now,
     }),
   );
   if (!moved) throw new AppError('conflict', 'the callback changed meanwhile; read it again');

@@ -345,7 +345,7 @@ async function loadRow(db: Executor, id: string): Promise<CallbackRow> {
   return row;
 }
 
-export async function cancelCallback(db: Database, principal: Principal, id: string, reason: string) {
+export async function cancelCallback(db: Database, principal: Principal, id: string, reason: string, now: Date) {
   const current = await loadRow(db, id);
   if (principal.role === 'agent' && current.createdBy !== actorOf(principal)) {
     throw new AppError('forbidden', 'only the agent who created a callback, or ops, may cancel it');
@@ -356,6 +356,7 @@ export async function cancelCallback(db: Database, principal: Principal, id: str
       actor: actorOf(principal),
       details: { reason },
       set: { scheduledFor: null, claimedBy: null, leaseExpiresAt: null },
+      now,
     }),
   );
   if (!moved) throw new AppError('invalid_state', `a ${current.status} callback cannot be cancelled`);
@@ -403,7 +404,7 @@ export async function rescheduleCallback(
 }
 
 /** Suppresses every active callback of a number at once (SPEC §5: an opt-out takes effect immediately). */
-export async function suppressActiveCallbacks(tx: Executor, e164: string, actor: string): Promise<string[]> {
+export async function suppressActiveCallbacks(tx: Executor, e164: string, actor: string, now: Date): Promise<string[]> {
   const active = await tx
     .select({ id: callbacks.id })
     .from(callbacks)
@@ -416,6 +417,7 @@ export async function suppressActiveCallbacks(tx: Executor, e164: string, actor:
       actor,
       details: { reason: 'opt_out' },
       set: { scheduledFor: null, claimedBy: null, leaseExpiresAt: null },
+      now,
     });
     if (moved) suppressed.push(id);
   }

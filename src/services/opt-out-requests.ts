@@ -109,7 +109,7 @@ export async function confirmOptOut(deps: Deps, input: OptOutConfirmInput, now: 
 
   // Registering first is safe to repeat (an upsert); the confirmation below is claimed once, so a
   // double submission texts one confirmation.
-  const { optOut } = await registerOptOut(deps.db, { e164, scope: open.scope, source: 'web', actor: 'customer:web' });
+  const { optOut } = await registerOptOut(deps.db, { e164, scope: open.scope, source: 'web', actor: 'customer:web', now });
   const queued = await deps.db.transaction(async (tx) => {
     const [claimed] = await tx
       .update(optOutRequests)

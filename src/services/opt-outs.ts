@@ -19,7 +19,7 @@ export const toOptOutResponse = (row: typeof optOuts.$inferSelect) => ({
  */
 export async function registerOptOut(
   db: Executor,
-  input: { e164: string; scope: OptOutScope; source: string; actor: string },
+  input: { e164: string; scope: OptOutScope; source: string; actor: string; now: Date },
 ) {
   return db.transaction(async (tx) => {
     const [row] = await tx
@@ -35,7 +35,7 @@ export async function registerOptOut(
         },
       })
       .returning();
-    const suppressed = row!.scope === 'sms' ? [] : await suppressActiveCallbacks(tx, input.e164, input.actor);
+    const suppressed = row!.scope === 'sms' ? [] : await suppressActiveCallbacks(tx, input.e164, input.actor, input.now);
     await tx.insert(outbox).values({
       event: 'opt_out.created',
       payload: { phone: input.e164, scope: row!.scope, source: input.source, suppressedCallbacks: suppressed },

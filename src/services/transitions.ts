@@ -63,8 +63,8 @@ export interface TransitionOptions {
   actor: string;
   details?: Record<string, unknown>;
   event?: string;
-  /** The service clock's now (deps.now()), so updated_at follows a fixed clock; the wall clock without one. */
-  now?: Date;
+  /** The service clock's now (deps.now()): updated_at follows it, so a fixed clock fixes it too. */
+  now: Date;
 }
 
 /**
@@ -86,7 +86,7 @@ export async function transition(
   if (!allowed.includes(current.status)) return null;
   if (options.version !== undefined && current.version !== options.version) return null;
 
-  const row: CallbackRow = { ...current, ...options.set, status: to, version: current.version + 1, updatedAt: options.now ?? new Date() };
+  const row: CallbackRow = { ...current, ...options.set, status: to, version: current.version + 1, updatedAt: options.now };
   const notify = notification(row, current.status, options.event);
   const sql = clientOf(db);
   const changes = driverRow(callbacks, { ...options.set, status: to, version: row.version, updatedAt: row.updatedAt });

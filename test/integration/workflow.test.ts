@@ -198,6 +198,28 @@ describe('updated_at', () => {
     expect(done.body.callback).toMatchObject({ status: 'completed', updatedAt: minutes(NOW, 9).toISOString() });
     expect(await updatedAt()).toBe(minutes(NOW, 9).toISOString());
   });
+
+  it('follows it too when a claim is released, a callback cancelled, or suppressed by an opt-out', async () => {
+    const cat = await category('updated_at_clock_other');
+    const agent = await agentFor(cat);
+    const updatedAt = async (id: string) => isoOf((await t.sql`select updated_at from callbacks where id = ${id}`)[0]!.updated_at);
+    const released = await readyCallback(agent, cat);
+    expect((await claim(agent)).body.id).toBe(released.id);
+    t.setNow(minutes(NOW, 2));
+    expect((await t.request('POST', `/v1/callbacks/${released.id}/release`, { key: agent })).status).toBe(200);
+    expect(await updatedAt(released.id)).toBe(minutes(NOW, 2).toISOString());
+
+    t.setNow(minutes(NOW, 5));
+    const cancelled = await t.request('POST', `/v1/callbacks/${released.id}/cancel`, { key: admin, body: { reason: 'resolved by email' } });
+    expect(cancelled.body).toMatchObject({ status: 'cancelled', updatedAt: minutes(NOW, 5).toISOString() });
+    expect(await updatedAt(released.id)).toBe(minutes(NOW, 5).toISOString());
+
+    const other = await readyCallback(agent, cat);
+    t.setNow(minutes(NOW, 7));
+    const optOut = await t.request('POST', '/v1/opt-outs', { key: admin, body: { phone: other.phone.e164, scope: 'all' } });
+    expect(optOut.body.suppressedCallbacks).toEqual([other.id]);
+    expect(await updatedAt(other.id)).toBe(minutes(NOW, 7).toISOString());
+  });
 });
 
 describe('releasing a claim', () => {

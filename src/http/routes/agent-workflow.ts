@@ -86,7 +86,7 @@ export function agentWorkflowRouter() {
       }),
       async (c) => {
         const { deps, principal } = c.var;
-        return c.json(await releaseClaim(deps, principal, c.req.valid('param').id), 200);
+        return c.json(await releaseClaim(deps, principal, c.req.valid('param').id, deps.now()), 200);
       },
     )
     .openapi(

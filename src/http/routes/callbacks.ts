@@ -142,7 +142,7 @@ export function callbacksRouter() {
       }),
       async (c) => {
         const { deps, principal } = c.var;
-        const result = await cancelCallback(deps.db, principal, c.req.valid('param').id, c.req.valid('json').reason);
+        const result = await cancelCallback(deps.db, principal, c.req.valid('param').id, c.req.valid('json').reason, deps.now());
         return c.json(result, 200);
       },
     )

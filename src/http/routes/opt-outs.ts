@@ -51,7 +51,7 @@ export function optOutsRouter() {
         const { deps, principal } = c.var;
         const body = c.req.valid('json');
         const e164 = e164Of(body.phone, body.region ?? deps.config.DEFAULT_REGION);
-        const result = await registerOptOut(deps.db, { e164, scope: body.scope, source: 'staff', actor: actorOf(principal) });
+        const result = await registerOptOut(deps.db, { e164, scope: body.scope, source: 'staff', actor: actorOf(principal), now: deps.now() });
         return c.json(result, 201);
       },
     )

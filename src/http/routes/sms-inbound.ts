@@ -155,13 +155,13 @@ async function replyLanguage(tx: Executor, e164: string, body: string): Promise<
  * the other and only the first confirms. The one confirmation goes only to a number that could
  * still receive our texts: a repeated STOP, or a STOP after an SMS-only opt-out, gets no reply.
  */
-async function optOutBySms(tx: Executor, config: Config, e164: string, body: string): Promise<{ messageId: string | null; changed: boolean }> {
+async function optOutBySms(tx: Executor, config: Config, e164: string, body: string, now: Date): Promise<{ messageId: string | null; changed: boolean }> {
   await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`sms-opt-out:${e164}`}, 0))`);
   const [existing] = await tx.select({ scope: optOuts.scope }).from(optOuts).where(eq(optOuts.phoneE164, e164));
   if (existing?.scope === 'all') return { messageId: null, changed: false };
   // registerOptOut opens its own transaction; on a transaction handle that is a savepoint, so the
   // opt-out commits (or not) with the inbound record and the confirmation.
-  await registerOptOut(tx, { e164, scope: 'all', source: 'sms', actor: ACTOR });
+  await registerOptOut(tx, { e164, scope: 'all', source: 'sms', actor: ACTOR, now });
   if (existing?.scope === 'sms') return { messageId: null, changed: true };
   const lang = await replyLanguage(tx, e164, body);
   const queued = await queueSms(tx, {
@@ -199,7 +199,7 @@ export async function handleInboundSms(deps: AppDeps, sms: InboundSms, now: Date
   const recorded = await deps.db.transaction(async (tx) => {
     const row = await recordInbound(tx, deps.config.SMS_PROVIDER, sms, e164, command);
     if (!row) return null;
-    const optOut = command.kind === 'opt_out' && e164 ? await optOutBySms(tx, deps.config, e164, sms.body) : null;
+    const optOut = command.kind === 'opt_out' && e164 ? await optOutBySms(tx, deps.config, e164, sms.body, now) : null;
     return { id: row.id, optOut };
   });
   const log = deps.logger.child({ inboundId: recorded?.id, command: command.kind });
