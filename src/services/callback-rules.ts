@@ -4,7 +4,7 @@ import { earliestPermitted, type CallingRules } from '../domain/calling-rules.js
 import type { CallbackStatus } from '../domain/callback-state.js';
 import type { Phone } from '../domain/phone.js';
 import type { Queues } from '../queues/queues.js';
-import { buildCallingRules, callingRulesFor, capWindowStart, type CallingInput } from './scheduling.js';
+import { attemptTimesOf, buildCallingRules, callingRulesFor, capWindowStart, type CallingInput } from './scheduling.js';
 import type { CallingSettings } from './settings.js';
 import { transition, type CallbackRow } from './transitions.js';
 import { enqueueWakeup } from './wakeups.js';
@@ -23,9 +23,9 @@ export function callingInputOfRow(row: CallbackRow): CallingInput {
 }
 
 /**
- * A select field with the start times (as text) of the attempts to a callback's number that still
- * count against the caps at `now`: read with the callback itself, it saves a query per callback.
- * Written out with table names because drizzle leaves columns unqualified in a one-table select.
+ * `attemptTimesSql` for drizzle selects (maintenance pages through callbacks with drizzle): the
+ * attempts to a callback's own number that still count against the caps at `now`. Written out with
+ * table names because drizzle leaves columns unqualified in a one-table select.
  */
 export const recentAttemptTimes = (now: Date) =>
   sql<string[] | null>`(select json_agg(a.started_at::text) from attempts a
@@ -33,7 +33,7 @@ export const recentAttemptTimes = (now: Date) =>
 
 /** The calling rules of a stored callback from the settings and its recent attempt times. */
 export function callingRulesFromFacts(settings: CallingSettings, row: CallbackRow, attemptTimes: string[] | null): CallingRules {
-  return buildCallingRules(settings, callingInputOfRow(row), (attemptTimes ?? []).map((t) => Date.parse(t)));
+  return buildCallingRules(settings, callingInputOfRow(row), attemptTimesOf(attemptTimes));
 }
 
 /** The calling rules of a stored callback at `now`, past attempts to its number included. */

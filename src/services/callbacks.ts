@@ -12,7 +12,7 @@ import type { AppDeps } from '../http/context.js';
 import type { Principal } from './api-keys.js';
 import { customerPhone } from './customer-phone.js';
 import { loadPolicy } from './policies.js';
-import { buildCallingRules, callingRulesFor, capWindowStart, checkRequestedTimes, findSlot } from './scheduling.js';
+import { attemptTimesOf, attemptTimesSql, buildCallingRules, callingRulesFor, checkRequestedTimes, findSlot } from './scheduling.js';
 import { loadSetting } from './settings.js';
 import { callingInputOfRow } from './callback-rules.js';
 import { callbackEventPayload, transition, type CallbackRow } from './transitions.js';
@@ -147,8 +147,7 @@ async function createFacts(db: Executor, caseRef: string, e164: string, idem: Id
       (select id from callbacks where case_ref = ${caseRef} and status in ${sql(ACTIVE_STATUSES)} limit 1) as active_id,
       exists (select 1 from exemptions where case_ref = ${caseRef} and status = 'approved') as exempted,
       (select scope from opt_outs where phone_e164 = ${e164}) as opt_out_scope,
-      (select json_agg(started_at) from attempts
-        where phone_e164 = ${e164} and started_at > ${capWindowStart(now).toISOString()}::timestamptz) as attempt_times,
+      ${attemptTimesSql(sql, e164, now)} as attempt_times,
       (select json_build_object('requestHash', request_hash, 'status', status, 'response', response)
         from idempotency_keys where scope = ${idem?.scope ?? null} and key = ${idem?.key ?? null}) as previous`;
   return {
@@ -156,7 +155,7 @@ async function createFacts(db: Executor, caseRef: string, e164: string, idem: Id
     activeId: row!.active_id,
     exempted: row!.exempted,
     optOutScope: row!.opt_out_scope,
-    attemptTimes: (row!.attempt_times ?? []).map((t) => Date.parse(t)),
+    attemptTimes: attemptTimesOf(row!.attempt_times),
     previous: row!.previous,
   };
 }

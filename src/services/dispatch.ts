@@ -4,7 +4,7 @@ import { callbacks } from '../db/schema/index.js';
 import { isPermitted } from '../domain/calling-rules.js';
 import type { Queues } from '../queues/queues.js';
 import { backToScheduled, callingRulesFromFacts, nextPermittedOrRecheck } from './callback-rules.js';
-import { capWindowStart } from './scheduling.js';
+import { attemptTimesSql } from './scheduling.js';
 import { loadSetting } from './settings.js';
 import { transition } from './transitions.js';
 import { observeDispatchLateness } from '../ops/metrics.js';
@@ -28,8 +28,7 @@ export async function dispatchDue(
   const [found] = await sql`
     select c.*,
       exists (select 1 from opt_outs o where o.phone_e164 = c.phone_e164 and o.scope <> 'sms') as opted_out,
-      (select json_agg(a.started_at) from attempts a
-        where a.phone_e164 = c.phone_e164 and a.started_at > ${capWindowStart(now).toISOString()}::timestamptz) as attempt_times
+      ${attemptTimesSql(sql, sql`c.phone_e164`, now)} as attempt_times
     from callbacks c where c.id = ${job.callbackId}`;
   if (!found) return 'stale';
   const row = fromDriverRow(callbacks, found);

@@ -1,3 +1,4 @@
+import type postgres from 'postgres';
 import type { Executor } from '../db/client.js';
 import { clientOf } from '../db/raw.js';
 import { earliestPermitted, nextIntervals, type CallingRules } from '../domain/calling-rules.js';
@@ -38,17 +39,28 @@ export function buildCallingRules(settings: CallingSettings, input: CallingInput
   };
 }
 
+/**
+ * A subquery (postgres.js) for the start times of the attempts to `phone`, a value or a column such
+ * as sql`c.phone_e164`, that still count against the caps at `now`: a JSON array, null for none.
+ * Each hot path reads it within the statement that reads its other facts; `attemptTimesOf` parses it.
+ */
+export const attemptTimesSql = (sql: postgres.Sql, phone: string | postgres.PendingQuery<postgres.Row[]>, now: Date) =>
+  sql`(select json_agg(a.started_at) from attempts a
+    where a.phone_e164 = ${phone} and a.started_at > ${capWindowStart(now).toISOString()}::timestamptz)`;
+
+export const attemptTimesOf = (json: string[] | null): number[] => (json ?? []).map((t) => Date.parse(t));
+
 /** The start times of the attempts to a number that still count against the caps at `now`. */
-async function attemptTimesOf(db: Executor, e164: string, now: Date): Promise<number[]> {
+async function attemptTimesOfNumber(db: Executor, e164: string, now: Date): Promise<number[]> {
   // postgres.js directly: this runs on every preview and drizzle's query building cost more than the query.
-  const rows = await clientOf(db)<{ started_at: string }[]>`
-    select started_at::text from attempts where phone_e164 = ${e164} and started_at > ${capWindowStart(now).toISOString()}::timestamptz`;
-  return rows.map((r) => Date.parse(r.started_at));
+  const sql = clientOf(db);
+  const [row] = await sql<{ times: string[] | null }[]>`select ${attemptTimesSql(sql, e164, now)} as times`;
+  return attemptTimesOf(row!.times);
 }
 
 /** Everything that decides when this number may be called, read from settings and past attempts. */
 export async function callingRulesFor(db: Executor, input: CallingInput, now: Date): Promise<CallingRules> {
-  const [settings, attemptTimes] = await Promise.all([loadSetting(db, 'calling'), attemptTimesOf(db, input.phone.e164, now)]);
+  const [settings, attemptTimes] = await Promise.all([loadSetting(db, 'calling'), attemptTimesOfNumber(db, input.phone.e164, now)]);
   return buildCallingRules(settings, input, attemptTimes);
 }
 
