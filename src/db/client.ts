@@ -23,6 +23,10 @@ export function connectDatabase(url: string, options: { max?: number } = {}): Da
     // arrays are read and written only through drizzle's array columns, which parse and format
     // the text form themselves; raw SQL binds lists with `in ${sql(list)}` and aggregates with json_agg.
     fetch_types: false,
+    // A safety net: a transaction left open (a bug, here or in the driver: see
+    // patches/postgres+3.4.9.patch) would hold its row locks until the process exits; PostgreSQL
+    // ends it after a minute instead. Our transactions are short and never wait on a person.
+    connection: { idle_in_transaction_session_timeout: 60_000 },
   });
   const db = drizzle(sql, { schema });
   return { db, sql, close: () => sql.end({ timeout: 5 }) };

@@ -1,7 +1,7 @@
 import { OpenAPIHono, createRoute, type RouteConfig } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from './context.js';
 import { AppError, fieldErrors, problemResponses } from './errors.js';
-import type { MiddlewareHandler } from 'hono';
 import { refuseBody, requireRole } from './middleware.js';
 import type { Role } from '../services/api-keys.js';
 
@@ -46,10 +46,11 @@ export const ALL_STAFF: Role[] = ['agent', 'ops', 'admin'];
  * A POST without a body schema refuses a body (`refuseBody`).
  */
 export function staffRoute<R extends Omit<RouteConfig, 'middleware' | 'security'>>(roles: Role[], route: R) {
-  const takesNoBody = route.method === 'post' && route.request?.body === undefined;
+  const middleware: MiddlewareHandler<AppEnv>[] = [requireRole(...roles)];
+  if (route.method === 'post' && route.request?.body === undefined) middleware.push(refuseBody);
   return createRoute({
     ...route,
-    middleware: (takesNoBody ? [requireRole(...roles), refuseBody] : [requireRole(...roles)]) as [MiddlewareHandler<AppEnv>, ...MiddlewareHandler<AppEnv>[]],
+    middleware,
     security: [{ Bearer: [] }],
     'x-roles': roles,
     responses: { ...problemResponses(401, 403, 422), ...route.responses },
