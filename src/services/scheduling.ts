@@ -1,3 +1,5 @@
+import DataLoader from 'dataloader';
+import { PgTransaction } from 'drizzle-orm/pg-core';
 import type postgres from 'postgres';
 import type { Executor } from '../db/client.js';
 import { clientOf } from '../db/raw.js';
@@ -50,12 +52,42 @@ export const attemptTimesSql = (sql: postgres.Sql, phone: string | postgres.Pend
 
 export const attemptTimesOf = (json: string[] | null): number[] => (json ?? []).map((t) => Date.parse(t));
 
-/** The start times of the attempts to a number that still count against the caps at `now`. */
-async function attemptTimesOfNumber(db: Executor, e164: string, now: Date): Promise<number[]> {
-  // postgres.js directly: this runs on every preview and drizzle's query building cost more than the query.
+interface AttemptsAsked {
+  e164: string;
+  now: Date;
+}
+
+/**
+ * The start times of the attempts to each number that still count against the caps at its `now`,
+ * in one statement however many numbers are asked (postgres.js directly: this runs on every
+ * preview, and drizzle's query building cost more than the query).
+ */
+async function readAttemptTimes(db: Executor, asked: readonly AttemptsAsked[]): Promise<number[][]> {
   const sql = clientOf(db);
-  const [row] = await sql<{ times: string[] | null }[]>`select ${attemptTimesSql(sql, e164, now)} as times`;
-  return attemptTimesOf(row!.times);
+  const earliest = new Date(Math.min(...asked.map((a) => a.now.getTime())));
+  const numbers = [...new Set(asked.map((a) => a.e164))];
+  const rows = await sql<{ e164: string; times: string[] | null }[]>`
+    select n.e164, ${attemptTimesSql(sql, sql`n.e164`, earliest)} as times
+    from json_array_elements_text(${JSON.stringify(numbers)}::json) as n(e164)`;
+  const byNumber = new Map(rows.map((r) => [r.e164, attemptTimesOf(r.times)]));
+  return asked.map((a) => (byNumber.get(a.e164) ?? []).filter((t) => t > capWindowStart(a.now).getTime()));
+}
+
+/**
+ * Outside a transaction, the numbers asked for while the event loop handles one round of I/O are
+ * read together (DataLoader, batched at setImmediate): under load, concurrent previews share one
+ * statement instead of one each. Nothing is cached between rounds.
+ */
+const loaders = new WeakMap<Executor, DataLoader<AttemptsAsked, number[]>>();
+
+function attemptTimesOfNumber(db: Executor, e164: string, now: Date): Promise<number[]> {
+  if (db instanceof PgTransaction) return readAttemptTimes(db, [{ e164, now }]).then(([times]) => times!);
+  let loader = loaders.get(db);
+  if (!loader) {
+    loader = new DataLoader((asked) => readAttemptTimes(db, asked), { cache: false, maxBatchSize: 200, batchScheduleFn: setImmediate });
+    loaders.set(db, loader);
+  }
+  return loader.load({ e164, now });
 }
 
 /** Everything that decides when this number may be called, read from settings and past attempts. */

@@ -4,6 +4,8 @@ import { createTestContext, type TestContext } from '../helpers/harness.js';
 import { dueJobId } from '../../src/queues/queues.js';
 import { dispatchDue } from '../../src/services/dispatch.js';
 import { closeReadyWindows } from '../../src/services/maintenance.js';
+import { callingRulesFor } from '../../src/services/scheduling.js';
+import { parsePhone } from '../../src/domain/phone.js';
 
 let t: TestContext;
 let admin: string;
@@ -468,9 +470,22 @@ describe('attempt results (SPEC §5)', () => {
     expect((await claim(agentC)).status).toBe(204);
     expect(await detail(c.id)).toMatchObject({ status: 'scheduled', scheduledFor: '2027-01-16T14:10:00.000Z' });
 
-    // Preview and a new callback for the number read the same attempts: nothing before the window rolls.
-    const preview = await t.request('POST', '/v1/schedule/preview', { key: admin, body: { phone, category: cat } });
-    expect(preview.body).toMatchObject({ earliest: '2027-01-16T14:10:00.000Z' });
+    // Preview and a new callback for the number read the same attempts: nothing before the window
+    // rolls. Previews asked together are read in one statement; each number keeps its own attempts.
+    const fresh = newPhone();
+    const previews = await Promise.all(
+      [phone, fresh, phone, fresh].map((p) => t.request('POST', '/v1/schedule/preview', { key: admin, body: { phone: p, category: cat } })),
+    );
+    expect(previews.map((p) => p.body.earliest)).toEqual(['2027-01-16T14:10:00.000Z', '2027-01-15T16:45:00.000Z', '2027-01-16T14:10:00.000Z', '2027-01-15T16:45:00.000Z']);
+    // Asked in the same tick, the two numbers are certainly read by one statement.
+    const rulesOf = (p: string) => {
+      const parsed = parsePhone(p, 'US');
+      if (!parsed.ok) throw new Error(p);
+      const now = t.runtime.deps.now();
+      return callingRulesFor(t.runtime.deps.db, { phone: parsed.phone, zones: ['America/New_York'], notBefore: now, preferredWindows: null }, now);
+    };
+    const [capped, free] = await Promise.all([rulesOf(phone), rulesOf(fresh)]);
+    expect([capped.attemptTimes.length, free.attemptTimes.length]).toEqual([3, 0]);
     const another = await createCallback(agentC, quiet, { phone });
     expect(another).toMatchObject({ scheduledFor: '2027-01-16T14:10:00.000Z' });
   });
