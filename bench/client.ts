@@ -19,6 +19,42 @@ export interface Answer {
   body: any;
 }
 
+/**
+ * The open model's clock: arrival n of each stream is due at n / rate seconds after `start` (a
+ * performance.now() reading), and a tick every millisecond starts whatever is due, whatever earlier
+ * arrivals are doing. Resolves once the schedule has ended and every started arrival has settled,
+ * or REQUEST_TIMEOUT_MS later, with the number still unsettled. `arrive` must not reject.
+ */
+export async function runSchedule<K extends string>(
+  start: number,
+  seconds: number,
+  rates: Record<K, number>,
+  arrive: (stream: K, n: number, at: number) => Promise<unknown>,
+): Promise<number> {
+  const endMs = seconds * 1000;
+  const streams = (Object.keys(rates) as K[]).filter((k) => rates[k] > 0);
+  const next = Object.fromEntries(streams.map((k) => [k, 0])) as Record<K, number>;
+  const inFlight = new Set<Promise<unknown>>();
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const elapsed = performance.now() - start;
+      for (const k of streams) {
+        for (let at = (next[k] * 1000) / rates[k]; at <= elapsed && at < endMs; at = (next[k] * 1000) / rates[k]) {
+          const arrival = arrive(k, next[k]++, at);
+          inFlight.add(arrival);
+          void arrival.finally(() => inFlight.delete(arrival));
+        }
+      }
+      if (elapsed >= endMs) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 1);
+  });
+  await Promise.race([Promise.all(inFlight), new Promise((resolve) => setTimeout(resolve, REQUEST_TIMEOUT_MS).unref())]);
+  return inFlight.size;
+}
+
 /** One request on `agent`'s sockets; a JSON body is parsed, anything else kept as text. */
 export function send(agent: http.Agent, url: URL, method: string, headers: Record<string, string>, body?: unknown): Promise<Answer> {
   const payload = body === undefined ? undefined : JSON.stringify(body);

@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import autocannon from 'autocannon';
-import { percentile, REQUEST_TIMEOUT_MS, send } from './client.js';
+import { percentile, runSchedule, send } from './client.js';
 
 export interface LoadResult {
   requestsPerSecond: number;
@@ -109,44 +109,28 @@ async function generateAtRate(options: LoadOptions, rate: number): Promise<LoadR
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.connections ?? 50 });
   const url = new URL(options.url);
   const headers = options.headers ?? {};
-  const endMs = options.seconds * 1000;
   const latencies: number[] = [];
   let sent = 0;
   let non2xx = 0;
   let errors = 0;
-  const inFlight = new Set<Promise<void>>();
   const start = performance.now();
-  await new Promise<void>((resolve) => {
-    const timer = setInterval(() => {
-      const elapsed = performance.now() - start;
-      for (let at = (sent * 1000) / rate; at <= elapsed && at < endMs; at = (sent * 1000) / rate) {
-        const body = options.body ? bodyOf(options.body, sent) : undefined;
-        sent++;
-        const request = send(agent, url, options.method ?? 'POST', headers, body).then(
-          (answer) => {
-            if (answer.status < 200 || answer.status > 299) non2xx++;
-            latencies.push(performance.now() - start - at);
-          },
-          () => void errors++,
-        );
-        inFlight.add(request);
-        void request.finally(() => inFlight.delete(request));
-      }
-      if (elapsed >= endMs) {
-        clearInterval(timer);
-        resolve();
-      }
-    }, 1);
+  const unanswered = await runSchedule(start, options.seconds, { requests: rate }, (_, n, at) => {
+    sent++;
+    return send(agent, url, options.method ?? 'POST', headers, options.body ? bodyOf(options.body, n) : undefined).then(
+      (answer) => {
+        if (answer.status < 200 || answer.status > 299) non2xx++;
+        latencies.push(performance.now() - start - at);
+      },
+      () => void errors++,
+    );
   });
-  const drained = Promise.all(inFlight).then(() => true);
-  const answeredInTime = await Promise.race([drained, new Promise<false>((r) => setTimeout(() => r(false), REQUEST_TIMEOUT_MS))]);
   agent.destroy();
   return {
     requestsPerSecond: latencies.length / options.seconds,
     p50Ms: Number(percentile(latencies, 50).toFixed(1)),
     p99Ms: Number(percentile(latencies, 99).toFixed(1)),
     non2xx,
-    errors: errors + (answeredInTime ? 0 : inFlight.size),
+    errors: errors + unanswered,
     total: sent,
   };
 }

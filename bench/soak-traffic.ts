@@ -13,7 +13,7 @@
  * with the right code (must be genuine), the rest unknown numbers (must not be).
  */
 import http from 'node:http';
-import { percentile, REQUEST_TIMEOUT_MS, send, type Answer } from './client.js';
+import { percentile, runSchedule, send, type Answer } from './client.js';
 
 export const SCHEDULED_ROUTES = ['create', 'preview', 'claim', 'verify', 'optOut'] as const;
 export type ScheduledRoute = (typeof SCHEDULED_ROUTES)[number];
@@ -207,32 +207,13 @@ export async function runTraffic(plan: TrafficPlan): Promise<TrafficResult> {
     },
   };
 
-  // The schedule: arrival n of a route is due at n / rate seconds; a tick starts whatever is due.
-  const next = Object.fromEntries(SCHEDULED_ROUTES.map((r) => [r, 0])) as Record<ScheduledRoute, number>;
-  const inFlight = new Set<Promise<unknown>>();
-  await new Promise<void>((resolve) => {
-    const timer = setInterval(() => {
-      const elapsed = performance.now() - start;
-      for (const route of SCHEDULED_ROUTES) {
-        const rate = plan.ratePerSecond[route];
-        if (rate <= 0) continue;
-        for (let at = (next[route] * 1000) / rate; at <= elapsed && at < endMs; at = (next[route] * 1000) / rate) {
-          const p = arrive[route](next[route]++, at).catch((err: unknown) => {
-            generatorErrors++;
-            if (errorSamples.length < 20) errorSamples.push(`${route}: generator error ${String(err)}`);
-          });
-          inFlight.add(p);
-          void p.finally(() => inFlight.delete(p));
-        }
-      }
-      if (elapsed >= endMs) {
-        clearInterval(timer);
-        resolve();
-      }
-    }, 2);
-  });
-  const drained = Promise.all([...inFlight]);
-  await Promise.race([drained, sleep(REQUEST_TIMEOUT_MS)]);
+  // The schedule: arrival n of a route is due at n / rate seconds.
+  await runSchedule(start, plan.seconds, plan.ratePerSecond, (route, n, at) =>
+    arrive[route](n, at).catch((err: unknown) => {
+      generatorErrors++;
+      if (errorSamples.length < 20) errorSamples.push(`${route}: generator error ${String(err)}`);
+    }),
+  );
   agent.destroy();
 
   const seconds = plan.seconds;
