@@ -1,7 +1,7 @@
 import { OpenAPIHono, createRoute, type RouteConfig } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from './context.js';
-import { AppError, fieldErrors, problemResponses } from './errors.js';
+import { AppError, fieldErrors, invalidField, problemResponses } from './errors.js';
 import { refuseBody, requireRole } from './middleware.js';
 import type { Role } from '../services/api-keys.js';
 
@@ -30,9 +30,7 @@ export function createRouter() {
       }
       const nul = nulCharacterPath(result.data);
       if (nul !== null) {
-        throw new AppError('validation_failed', `${nul}: must not contain a NUL character`, {
-          errors: [{ path: nul, message: 'must not contain a NUL character' }],
-        });
+        throw invalidField(nul, 'must not contain a NUL character');
       }
     },
   });

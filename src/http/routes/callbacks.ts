@@ -9,7 +9,7 @@ import {
   listCallbacks,
   rescheduleCallback,
 } from '../../services/callbacks.js';
-import { AppError, problemResponses } from '../errors.js';
+import { invalidField, problemResponses } from '../errors.js';
 import { ALL_STAFF, createRouter, jsonBody, jsonResponse, staffRoute } from '../router.js';
 import { CallbackSchema, Instant, PhoneFields, PreferredWindows } from '../schemas.js';
 
@@ -111,9 +111,7 @@ export function callbacksRouter() {
         if (query.phone) {
           const parsed = parsePhone(query.phone, deps.config.DEFAULT_REGION);
           if (!parsed.ok) {
-            throw new AppError('validation_failed', 'phone: not a valid phone number', {
-              errors: [{ path: 'phone', message: 'not a valid phone number' }],
-            });
+            throw invalidField('phone', 'not a valid phone number');
           }
           e164 = parsed.phone.e164;
         }

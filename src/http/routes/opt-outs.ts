@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { parsePhone } from '../../domain/phone.js';
 import { actorOf } from '../../services/callbacks.js';
 import { findOptOut, liftOptOut, registerOptOut } from '../../services/opt-outs.js';
-import { AppError, problemResponses } from '../errors.js';
+import { AppError, invalidField, problemResponses } from '../errors.js';
 import { ALL_STAFF, createRouter, jsonBody, jsonResponse, staffRoute } from '../router.js';
 import { PhoneFields } from '../schemas.js';
 
@@ -21,9 +21,7 @@ const PhoneParam = z.object({ phone: z.string().min(1).max(64).openapi({ example
 function e164Of(phone: string, region: string): string {
   const parsed = parsePhone(phone, region);
   if (!parsed.ok) {
-    throw new AppError('validation_failed', 'phone: not a valid phone number', {
-      errors: [{ path: 'phone', message: 'not a valid phone number' }],
-    });
+    throw invalidField('phone', 'not a valid phone number');
   }
   return parsed.phone.e164;
 }

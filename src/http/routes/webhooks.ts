@@ -3,7 +3,7 @@ import { and, desc, eq, lt } from 'drizzle-orm';
 import { webhookDeliveries, webhookEndpoints } from '../../db/schema/index.js';
 import { forbiddenWebhookUrl } from '../../notify/webhook-address.js';
 import { DELIVERY_STATUSES, WEBHOOK_EVENTS, newWebhookSecret, webhookMessageId } from '../../notify/webhooks.js';
-import { AppError, problemResponses } from '../errors.js';
+import { AppError, invalidField, problemResponses } from '../errors.js';
 import { createRouter, jsonBody, jsonResponse, staffRoute } from '../router.js';
 
 /** http(s) only, no credentials in the URL (they would show up in listings and logs). */
@@ -110,10 +110,7 @@ export function webhooksRouter() {
         const body = c.req.valid('json');
         if (!c.var.deps.config.WEBHOOK_ALLOW_PRIVATE_URLS) {
           const reason = await forbiddenWebhookUrl(body.url);
-          if (reason) {
-            const message = `webhooks go to public addresses only: ${reason}`;
-            throw new AppError('validation_failed', `url: ${message}`, { errors: [{ path: 'url', message }] });
-          }
+          if (reason) throw invalidField('url', `webhooks go to public addresses only: ${reason}`);
         }
         const [row] = await c.var.deps.db
           .insert(webhookEndpoints)
