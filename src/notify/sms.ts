@@ -100,6 +100,10 @@ export async function queueSms(db: Executor, msg: SmsMessage): Promise<{ id: str
   return { id: row.id };
 }
 
+/**
+ * Adds one send job per message, after COMMIT. A Redis failure is logged, not thrown: the rows are
+ * committed and `requeueStaleSms` adds their jobs later, so the caller's work must not fail for it.
+ */
 export async function flushSms(deps: Pick<AppDeps, 'queues' | 'logger'>, ids: string[], options: { backoffMs?: number } = {}): Promise<void> {
   if (ids.length === 0) return;
   try {

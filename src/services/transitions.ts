@@ -70,9 +70,8 @@ export interface TransitionOptions {
 /**
  * Moves one callback to `to`: one statement (by hand: it is the hottest write there is) updates it
  * conditional on the version read (and bumps the version) and appends the timeline and outbox rows
- * only if the update matched. Returns null
- * when the callback was not in an allowed state or changed meanwhile: the caller decides whether
- * that is an error or a harmless repeat.
+ * only if the update matched. Returns null when the callback was not in an allowed state or changed
+ * meanwhile: the caller decides whether that is an error or a harmless repeat.
  */
 export async function transition(
   db: Executor,
